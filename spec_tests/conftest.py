@@ -1,0 +1,65 @@
+"""Fixtures every clause receives. The implementation is chosen in the plugin, never here.
+
+Contract of the fixtures:
+
+* ``layer_cls``: the class under test.
+* ``profile``: ``"dense"`` or ``"seed"``.
+* ``make_layer(units, **kwargs)``: a fresh, unbuilt instance. Under the seed
+  profile it passes ``units`` positionally and nothing else.
+* ``expected_auto_name``: the snake_case name Keras gives the first instance.
+
+Every clause starts from a clean Keras session (name counters reset, global
+dtype policy float32) with every random generator seeded.
+"""
+
+from __future__ import annotations
+
+import hypothesis
+import pytest
+
+from spec_tests import generation
+from spec_tests.plugin import spec_state
+
+SEED = 1234
+
+hypothesis.settings.register_profile(
+    "layer-spec", max_examples=15, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture, hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("layer-spec")
+
+
+@pytest.fixture(autouse=True)
+def _clean_keras_session():
+    generation.keras.mixed_precision.set_global_policy("float32")
+    generation.clear_session()
+    generation.set_seed(SEED)
+    yield
+    generation.keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def layer_cls():
+    return spec_state().cls
+
+
+@pytest.fixture(scope="session")
+def profile():
+    return spec_state().profile
+
+
+@pytest.fixture
+def make_layer(layer_cls, profile):
+    def make(units, **kwargs):
+        if profile == "seed":
+            if kwargs:
+                raise AssertionError(f"clause bug: the seed profile takes no options, got {sorted(kwargs)}")
+            return layer_cls(units)
+        return layer_cls(units, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def expected_auto_name(layer_cls):
+    return generation.snake_case(layer_cls.__name__)

@@ -1,0 +1,227 @@
+"""The pytest plugin of the executable spec (registered through the ``pytest11`` entry point).
+
+It owns the one place where the implementation under test is chosen:
+
+* ``--impl SPEC`` or ``LAYER_SPEC_IMPL``: ``dotted.module:Class`` or ``path/to/file.py:Class``;
+* ``--profile dense|seed`` or ``LAYER_SPEC_PROFILE``: which contract the class promises.
+
+Everything else (the clauses, the fixtures) receives the choice through
+:func:`spec_state`. The plugin stays dormant in pytest runs that do not
+collect ``spec_tests`` and name no implementation, so installing the package
+never slows down or changes another project's test run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+DEFAULT_IMPL = "layers:MyDenseLayer"
+PROFILES = ("dense", "seed")
+PROFILE_HELP = {
+    "dense": "the full keras.layers.Dense contract: Cls(units, activation=None, use_bias=True, ...initializers, "
+    "regularizers, constraints..., **base kwargs), kernel and bias, inputs of rank >= 2",
+    "seed": "the tutorial's minimal contract: Cls(num_outputs) positional only, a kernel and no bias, rank-2 inputs",
+}
+
+
+class ImplSpecError(Exception):
+    """The ``--impl`` value cannot be turned into a Keras layer class."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecState:
+    spec: str
+    cls: type
+    profile: str
+    source: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.cls.__module__}.{self.cls.__qualname__}"
+
+
+_STATE_KEY = pytest.StashKey[SpecState]()
+_CONFIG: list = []
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("layer-spec", "executable spec for custom Keras dense layers")
+    group.addoption(
+        "--impl",
+        dest="layer_spec_impl",
+        default=None,
+        metavar="SPEC",
+        help="layer class under test: dotted.module:Class or path/to/file.py:Class "
+        f"(default: $LAYER_SPEC_IMPL, else {DEFAULT_IMPL})",
+    )
+    group.addoption(
+        "--profile",
+        dest="layer_spec_profile",
+        default=None,
+        choices=PROFILES,
+        help="contract the class promises: dense (default) or seed (the tutorial's Cls(num_outputs), kernel only); "
+        "default: $LAYER_SPEC_PROFILE, else dense",
+    )
+
+
+def load_impl(spec: str) -> tuple[type, str]:
+    """Import the class named by ``spec``; return it and the file it came from."""
+    from spec_tests import generation
+
+    module_part, sep, class_name = spec.strip().rpartition(":")
+    if not sep or not module_part or not class_name:
+        raise ImplSpecError(
+            f"--impl {spec!r}: expected 'dotted.module:Class' or 'path/to/file.py:Class'"
+        )
+    if module_part.endswith(".py") or "/" in module_part or os.sep in module_part:
+        module = _import_file(spec, Path(module_part))
+    else:
+        try:
+            module = importlib.import_module(module_part)
+        except ImportError as exc:
+            raise ImplSpecError(f"--impl {spec!r}: cannot import module {module_part!r}: {exc}") from exc
+    try:
+        cls = getattr(module, class_name)
+    except AttributeError:
+        raise ImplSpecError(
+            f"--impl {spec!r}: module {module.__name__!r} ({getattr(module, '__file__', '?')}) "
+            f"has no attribute {class_name!r}"
+        ) from None
+    if not inspect.isclass(cls) or not issubclass(cls, generation.Layer):
+        hint = ""
+        if inspect.isclass(cls) and _is_other_generation_layer(cls):
+            other = "tf_keras" if generation.LEGACY else "keras"
+            hint = (
+                f" It is a layer of the other Keras generation: this session runs Keras {generation.GENERATION}"
+                f" (TF_USE_LEGACY_KERAS={'1' if generation.LEGACY else 'unset'}), and {other} layers belong to the other one."
+                + (" Use --impl tf_keras.layers:Dense for legacy Keras 2's own Dense." if generation.LEGACY else "")
+            )
+        raise ImplSpecError(
+            f"--impl {spec!r}: {class_name} is not a subclass of {generation.Layer.__module__}.Layer "
+            f"(got {cls!r}).{hint}"
+        )
+    source = inspect.getsourcefile(cls) or getattr(module, "__file__", None) or "?"
+    return cls, str(source)
+
+
+def _is_other_generation_layer(cls) -> bool:
+    return any(base.__module__.split(".")[0] in ("keras", "tf_keras") and base.__name__ == "Layer" for base in cls.__mro__)
+
+
+def _import_file(spec: str, path: Path):
+    path = path.expanduser()
+    if not path.is_file():
+        raise ImplSpecError(f"--impl {spec!r}: no such file {str(path)!r} (from {os.getcwd()})")
+    path = path.resolve()
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # so that the file can import its neighbours
+    name = path.stem
+    existing = sys.modules.get(name)
+    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path:
+        return existing
+    if existing is not None:
+        name = f"_layer_spec_impl_{name}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ImplSpecError(f"--impl {spec!r}: importing {str(path)!r} failed: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _requested(config) -> tuple[str | None, str | None]:
+    return (
+        config.getoption("layer_spec_impl") or os.environ.get("LAYER_SPEC_IMPL") or None,
+        config.getoption("layer_spec_profile") or os.environ.get("LAYER_SPEC_PROFILE") or None,
+    )
+
+
+def _runs_spec(config) -> bool:
+    impl, profile = _requested(config)
+    if impl or profile:
+        return True
+    return any("spec_tests" in str(place) for place in config.args)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "seed: the clause belongs to the seed profile's (tutorial) contract too")
+    config.addinivalue_line("markers", "slow_clause: a clause that takes over a second; still part of the spec")
+    _CONFIG[:] = [config]
+    if _runs_spec(config):
+        resolve(config)
+
+
+def resolve(config) -> SpecState:
+    """Resolve ``--impl``/``--profile`` once; a bad value is a single usage error."""
+    state = config.stash.get(_STATE_KEY, None)
+    if state is not None:
+        return state
+    impl, profile = _requested(config)
+    impl = impl or DEFAULT_IMPL
+    profile = profile or "dense"
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"--profile/LAYER_SPEC_PROFILE {profile!r}: expected one of {', '.join(PROFILES)}")
+    try:
+        cls, source = load_impl(impl)
+    except ImplSpecError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    state = SpecState(spec=impl, cls=cls, profile=profile, source=source)
+    config.stash[_STATE_KEY] = state
+    return state
+
+
+def spec_state() -> SpecState:
+    """The implementation and profile of this run (for fixtures and tools)."""
+    return resolve(_CONFIG[0])
+
+
+def pytest_report_header(config):
+    state = config.stash.get(_STATE_KEY, None)
+    if state is None:
+        return None
+    from spec_tests import generation
+
+    return [
+        f"layer-spec: impl {state.spec} -> {state.label} ({state.source})",
+        f"layer-spec: profile {state.profile}: {PROFILE_HELP[state.profile]}",
+        f"layer-spec: {generation.describe()}",
+    ]
+
+
+def is_spec_item(item) -> bool:
+    return item.nodeid.replace("\\", "/").split("::")[0].split("/")[-2:-1] == ["spec_tests"] or (
+        getattr(item, "module", None) is not None and item.module.__name__.startswith("spec_tests.")
+    )
+
+
+def area_of(item) -> str:
+    """The spec area of a clause: its module name without ``test_``."""
+    module = getattr(item, "module", None)
+    name = module.__name__.rsplit(".", 1)[-1] if module is not None else item.nodeid.split("::")[0]
+    name = name.rsplit("/", 1)[-1].removesuffix(".py")
+    return name.removeprefix("test_")
+
+
+def pytest_collection_modifyitems(config, items):
+    state = config.stash.get(_STATE_KEY, None)
+    if state is None:
+        if not any(is_spec_item(item) for item in items):
+            return
+        state = resolve(config)
+    if state.profile == "seed":
+        skip = pytest.mark.skip(reason="not in the seed profile's contract (Cls(num_outputs), kernel only)")
+        for item in items:
+            if is_spec_item(item) and item.get_closest_marker("seed") is None:
+                item.add_marker(skip)

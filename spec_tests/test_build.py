@@ -1,0 +1,128 @@
+"""Lazy build: weights appear once, from the first input shape, and never change shape afterwards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from spec_tests.helpers import (
+    assert_weights_unchanged,
+    check,
+    random_inputs,
+    weight_names,
+    weight_values,
+)
+
+
+def _expected_names(profile):
+    return ["kernel"] if profile == "seed" else ["kernel", "bias"]
+
+
+@pytest.mark.seed
+def test_first_call_builds_from_input_shape(make_layer, profile):
+    """The first call builds the layer: a ``(input_dim, units)`` kernel appears, taken from the input's last dimension."""
+    layer = make_layer(3)
+    layer(random_inputs((2, 5)))
+    check(layer.built is True, "layer.built after the first call", True, layer.built,
+          "set self.built = True at the end of build, or call super().build(input_shape)")
+    check(tuple(layer.kernel.shape) == (5, 3), "kernel shape", (5, 3), tuple(layer.kernel.shape))
+    check(weight_names(layer) == _expected_names(profile), "weights after the first call",
+          _expected_names(profile), weight_names(layer))
+
+
+@pytest.mark.seed
+def test_explicit_build_creates_weights(make_layer, profile):
+    """``layer.build(input_shape)`` creates the weights without any call."""
+    layer = make_layer(3)
+    layer.build((None, 6))
+    check(layer.built is True, "layer.built after build()", True, layer.built)
+    check(tuple(layer.kernel.shape) == (6, 3), "kernel shape after build((None, 6))", (6, 3), tuple(layer.kernel.shape))
+    check(weight_names(layer) == _expected_names(profile), "weights after build()", _expected_names(profile),
+          weight_names(layer))
+
+
+@pytest.mark.seed
+def test_build_accepts_tensorshape(make_layer):
+    """``build`` accepts a ``tf.TensorShape`` as well as a tuple."""
+    layer = make_layer(2)
+    layer.build(tf.TensorShape([None, 4]))
+    check(tuple(layer.kernel.shape) == (4, 2), "kernel shape after build(TensorShape([None, 4]))", (4, 2),
+          tuple(layer.kernel.shape), "index input_shape[-1]; it works for tuples and TensorShapes alike")
+
+
+@pytest.mark.seed
+def test_build_runs_once(make_layer, monkeypatch):
+    """Calling the layer again does not build it again."""
+    layer = make_layer(3)
+    calls = []
+    original = layer.build
+
+    def counting_build(shape):
+        calls.append(shape)
+        return original(shape)
+
+    monkeypatch.setattr(layer, "build", counting_build)
+    for seed in range(3):
+        layer(random_inputs((2, 4), seed))
+    check(len(calls) <= 1, "number of build() calls over three calls", "at most 1", len(calls),
+          "set self.built = True in build so Keras stops calling it")
+
+
+@pytest.mark.seed
+def test_repeated_calls_create_no_new_weights(make_layer):
+    """Repeated calls create no new weights and keep the weights' values."""
+    layer = make_layer(3)
+    layer(random_inputs((2, 4)))
+    before = weight_values(layer)
+    ids_before = [id(w) for w in layer.weights]
+    for seed in range(1, 4):
+        layer(random_inputs((2, 4), seed))
+    check([id(w) for w in layer.weights] == ids_before, "weight objects after more calls",
+          "the same objects", "new or different weight objects",
+          "create weights only in build(); never call add_weight from call()")
+    assert_weights_unchanged(layer, before, "weights after more calls")
+
+
+@pytest.mark.seed
+def test_call_is_deterministic(make_layer):
+    """Two calls on the same input give identical outputs (no randomness, no hidden state)."""
+    layer = make_layer(3)
+    x = random_inputs((4, 5))
+    first = np.asarray(layer(x))
+    second = np.asarray(layer(x))
+    check(np.array_equal(first, second), "second output on the same input", "identical to the first",
+          f"max abs diff {np.abs(first - second).max():.3g}")
+
+
+def test_unknown_last_dimension_at_build_raises(make_layer):
+    """Building with an unknown last dimension raises ValueError: a kernel needs a fully defined shape."""
+    layer = make_layer(3)
+    with pytest.raises(ValueError) as info:
+        layer.build((None, None))
+    check(layer.weights == [] or not layer.built, "layer after the failed build", "no weights, not built",
+          f"built={layer.built}, weights={weight_names(layer)}")
+    check(bool(str(info.value)), "ValueError message", "a non-empty explanation", repr(str(info.value)))
+
+
+@pytest.mark.seed
+def test_different_last_dimension_after_build_raises_and_keeps_weights(make_layer):
+    """A call whose last dimension differs from the built one raises ValueError and leaves the weights bit-identical."""
+    layer = make_layer(3)
+    x = random_inputs((2, 5))
+    expected = np.asarray(layer(x))
+    before = weight_values(layer)
+    try:
+        layer(random_inputs((2, 7), 1))
+    except (ValueError, tf.errors.InvalidArgumentError) as exc:
+        check(isinstance(exc, ValueError), "error type for a (2, 7) input to a layer built for 5 features",
+              "ValueError", type(exc).__name__,
+              "set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build so Keras rejects it up front")
+    else:
+        raise AssertionError(
+            "input of shape (2, 7) to a layer built for 5 features: expected ValueError, seen a result\n"
+            "hint: set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build"
+        )
+    assert_weights_unchanged(layer, before)
+    check(np.array_equal(np.asarray(layer(x)), expected), "output on the original input after the failed call",
+          "unchanged", "different")
