@@ -1,0 +1,1 @@
+"""pytest plugin part: benchmark contenders and the end-of-run ratio table (to be written)."""
