@@ -1,0 +1,32 @@
+"""Shared helpers for the project's own tests: run the spec in a fresh Python process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+DENSE_SPEC = "tf_keras.layers:Dense" if LEGACY else "keras.layers:Dense"
+
+
+def run_spec(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python -m pytest --pyargs <args>`` (``spec_tests`` unless a target is given) in a new process; returns it with ``.output`` (stdout+stderr)."""
+    full_env = dict(os.environ)
+    full_env.pop("PYTEST_ADDOPTS", None)
+    full_env.pop("PYTEST_XDIST_WORKER", None)
+    full_env.update(env or {})
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "--pyargs", *args]
+    if not any(a.startswith("spec_tests") or a.endswith(".py") for a in args):
+        command.append("spec_tests")
+    proc = subprocess.run(
+        command, cwd=str(cwd or REPO), env=full_env, capture_output=True, text=True, timeout=timeout
+    )
+    proc.output = proc.stdout + proc.stderr
+    return proc
+
+
+def tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])

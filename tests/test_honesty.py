@@ -1,0 +1,17 @@
+"""The spec states Keras's behaviour: the generation's own ``Dense`` must pass every dense-profile clause."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support import DENSE_SPEC, run_spec, tail
+
+
+def test_keras_dense_passes_every_dense_profile_clause(tmp_path):
+    """``pytest --pyargs spec_tests --impl <generation's Dense>`` is green with no failure and no error."""
+    proc = run_spec("--impl", DENSE_SPEC, "-q", cwd=tmp_path)
+    assert proc.returncode == 0, f"the spec rejects {DENSE_SPEC}: a clause states our implementation, not Keras\n" + tail(proc.output, 80)
+    summary = proc.output.strip().splitlines()
+    passed = [int(m.group(1)) for line in summary for m in [re.search(r"(\d+) passed", line)] if m]
+    assert passed and passed[-1] > 0, tail(proc.output)
+    assert not re.search(r"\d+ (failed|error)", proc.output), tail(proc.output)
