@@ -225,3 +225,12 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if is_spec_item(item) and item.get_closest_marker("seed") is None:
                 item.add_marker(skip)
+
+
+def active(config) -> SpecState | None:
+    """The run's resolved implementation and profile, or None while this pytest run does not involve the spec.
+
+    For the other plugin parts (report, benchmarks): they stay dormant while this returns None.
+    It never resolves anything itself.
+    """
+    return config.stash.get(_STATE_KEY, None)

@@ -1,0 +1,259 @@
+"""Known pitfalls of custom Keras layers, recognised from the exception they cause.
+
+Each entry of :data:`HINTS` pairs a regular expression over an exception's
+text (and optionally its type) with one line on what went wrong and one line on
+the usual fix. The report plugin (:mod:`spec_tests.report`) appends the hint of
+the first matching entry to a failing clause's message, unless the clause
+already gave one. The table comes from the pitfalls users report (see the
+field notes) and from the errors Keras 3 and tf-keras 2 were measured to raise.
+
+Order matters: the first match wins, so specific entries come before general
+ones (a weight created in ``call`` also makes output-shape inference fail, and
+that is the cause worth naming).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_HINT_LINE = re.compile(r"^\s*hint:.*$", re.MULTILINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Hint:
+    """One known pitfall: how to recognise it, what it means, how to fix it."""
+
+    name: str
+    pattern: str
+    what: str
+    fix: str
+    #: Exception type names (without module) the entry applies to; empty: any type.
+    types: tuple[str, ...] = ()
+
+    def matches(self, exc_type_name: str, message: str) -> bool:
+        type_name = exc_type_name.rsplit(".", 1)[-1]
+        if self.types and type_name not in self.types:
+            return False
+        return re.search(self.pattern, f"{type_name}: {message}", re.DOTALL) is not None
+
+    def text(self) -> str:
+        return f"{self.what}. Usual fix: {self.fix}"
+
+
+_ADD_WEIGHT_FIX = (
+    'create weights with keyword arguments only, e.g. self.kernel = self.add_weight(name="kernel", '
+    'shape=(input_shape[-1], self.units), initializer="glorot_uniform")'
+)
+
+HINTS: tuple[Hint, ...] = (
+    Hint(
+        "add_variable_positional_name",
+        r"got multiple values for argument 'shape'",
+        "Keras 2 style add_variable('kernel', shape=...) or add_weight('kernel', ...): in Keras 3 the first "
+        "positional parameter is `shape`, so the name lands there",
+        _ADD_WEIGHT_FIX,
+    ),
+    Hint(
+        "add_weight_positional_name",
+        r"`?name`? must be passed as a keyword argument",
+        "add_weight('kernel', ...) passes the name positionally, which Keras 3.14+ refuses",
+        _ADD_WEIGHT_FIX,
+    ),
+    Hint(
+        "forgot_super_init",
+        r"forgot to call `super\(\)\.__init__\(\)`|You must call `super\(\)\.__init__\(\)`",
+        "the constructor does not call the base Layer's __init__",
+        "make `super().__init__(**kwargs)` the first statement of __init__",
+    ),
+    Hint(
+        "weights_created_in_call",
+        r"You cannot add new elements of state",
+        "a weight (or sub-layer) is created in call(), after the layer was built",
+        "create every weight in build(input_shape) with self.add_weight(...); call() only uses them",
+    ),
+    Hint(
+        "variables_created_per_call",
+        r"tf\.function only supports singleton tf\.Variables created on the first call",
+        "a tf.Variable is created on every call instead of once",
+        "create weights once, in build(), with self.add_weight(...) rather than tf.Variable(...) in call()",
+    ),
+    Hint(
+        "custom_gradient_closes_over_variables",
+        r"grad_fn must accept keyword argument 'variables'",
+        "a tf.custom_gradient function reads variables it closes over, so TensorFlow needs their gradients too",
+        "define grad_fn(upstream, variables=None) returning (input_grads, variable_grads), or pass the weights "
+        "in as arguments of the custom-gradient function",
+    ),
+    Hint(
+        "never_built_on_load",
+        r"was never built and thus it doesn't have any variables",
+        "the loaded layer was not rebuilt: build() does not create all of its state, or the layer cannot rebuild "
+        "itself from its saved build config",
+        "create every weight in build(input_shape), end build() with self.built = True (or "
+        "super().build(input_shape)), and implement build_from_config if build needs more than the input shape",
+    ),
+    Hint(
+        "variable_count_on_load",
+        r"expected \d+ variables, but received \d+ variables during loading",
+        "the saved file holds a different number of weights than the rebuilt layer creates",
+        "make build() create the same weights from the same config every time (e.g. honour use_bias from "
+        "get_config) and never add or drop weights after building",
+    ),
+    Hint(
+        "class_not_registered",
+        r"Could not locate class|Cannot deserialize object of type|Unknown layer",
+        "Keras cannot find the custom class by its name while deserialising",
+        "decorate the class with @keras.saving.register_keras_serializable(package=\"mypkg\") "
+        "(tf-keras: keras.utils.register_keras_serializable), or pass custom_objects={\"MyLayer\": MyLayer}",
+    ),
+    Hint(
+        "get_config_missing_argument",
+        r"Unable to revive model from config|__init__\(\) missing \d+ required (positional|keyword-only) arguments?",
+        "from_config called the constructor without a required argument: get_config does not return every "
+        "constructor argument",
+        "in get_config do config = super().get_config(); config.update(units=self.units, ...) for every "
+        "__init__ argument, and return config",
+    ),
+    Hint(
+        "get_config_not_overridden",
+        r"must override `?get_config",
+        "the layer has constructor arguments Keras cannot record by itself and no get_config",
+        "override get_config: config = super().get_config(); config.update(units=self.units, ...); return config",
+    ),
+    Hint(
+        "constructor_rejects_keyword",
+        r"__init__\(\) got an unexpected keyword argument",
+        "the constructor refuses a keyword argument: a base-layer argument (name, dtype, trainable) or one that "
+        "get_config returned",
+        "accept and forward the rest: def __init__(self, units, ..., **kwargs): super().__init__(**kwargs)",
+    ),
+    Hint(
+        "config_not_json",
+        r"is not JSON serializable",
+        "get_config returns a Python object (an initializer, activation, regularizer or constraint) instead of "
+        "plain data",
+        "serialise in get_config with keras.initializers.serialize(self.kernel_initializer) (likewise "
+        "activations, regularizers, constraints) and resolve with keras.initializers.get(...) in __init__",
+    ),
+    Hint(
+        "numpy_in_call",
+        r"Cannot convert a symbolic (tf\.)?Tensor .*to a numpy array"
+        r"|numpy\(\) is only available when eager execution is enabled"
+        r"|'(Symbolic)?Tensor' object has no attribute 'numpy'",
+        "call() uses numpy or .numpy(), which cannot run on the symbolic tensors of tf.function, fit() or a "
+        "functional model",
+        "compute with TensorFlow or keras.ops operations in call(), e.g. tf.matmul(inputs, self.kernel)",
+    ),
+    Hint(
+        "python_bool_on_tensor",
+        r"OperatorNotAllowedInGraphError|as a Python `bool` is not allowed",
+        "call() uses a Python if/while/and on a tensor; Keras 3 does not autograph call(), so graph mode refuses it",
+        "use tf.cond, keras.ops.cond or keras.ops.where, or branch only on static Python values such as x.shape.rank",
+    ),
+    Hint(
+        "keras_tensor_in_tf_function",
+        r"A KerasTensor cannot be used as input to a TensorFlow function",
+        "a raw TensorFlow op received a symbolic KerasTensor outside a layer's call()",
+        "keep TensorFlow code inside the layer's call() (or use keras.ops) and call the layer on the symbolic input",
+    ),
+    Hint(
+        "output_shape_not_inferred",
+        r"Could not automatically infer the output shape",
+        "Keras ran call() on symbolic inputs to infer the output shape, and call() failed",
+        "make call() work on symbolic tensors (no numpy, no Python if on tensors), or implement "
+        "compute_output_shape(input_shape)",
+    ),
+    Hint(
+        "no_gradients",
+        r"No gradients provided for any variable|Gradients do not exist for variables",
+        "a trainable weight does not influence the output the gradient tape saw: created but unused, or used "
+        "through numpy, .numpy(), tf.stop_gradient or an assign",
+        "compute the output from the weights with differentiable TensorFlow or keras.ops operations in call(), "
+        "e.g. inputs @ self.kernel + self.bias",
+    ),
+    Hint(
+        "mixed_precision_uncast_weight",
+        r"expected to be a (half|bfloat16) tensor but is a float tensor"
+        r"|expected to be a float tensor but is a (half|bfloat16) tensor"
+        r"|has type (float32|float16|bfloat16) that does not match type (float16|bfloat16|float32)",
+        "under mixed precision the weights are float32 while the computation runs in float16: a weight or "
+        "input is used without casting",
+        "cast in call(): kernel = tf.cast(self.kernel, self.compute_dtype) and inputs = tf.cast(inputs, "
+        "self.compute_dtype), or use keras.ops, which casts for you",
+    ),
+    Hint(
+        "dtype_mismatch",
+        r"expected to be a \w+ tensor but is a \w+ tensor|that does not match type \w+ of argument",
+        "an operation received operands of different dtypes, e.g. int32 or float64 inputs against a float32 kernel",
+        "cast the inputs to the layer's compute dtype first: inputs = tf.cast(inputs, self.compute_dtype), or use "
+        "keras.ops.matmul, which promotes types",
+    ),
+    Hint(
+        "kernel_shape_mismatch",
+        r"Matrix size-incompatible|Incompatible shapes|Dimensions must be equal",
+        "the weights' shapes do not fit the input: the kernel must be (input_shape[-1], units) and the bias (units,)",
+        "build the kernel with shape=(input_shape[-1], self.units) and compute inputs @ kernel (not kernel @ inputs)",
+    ),
+    Hint(
+        "missing_weight_attribute",
+        r"object has no attribute '(kernel|bias)'",
+        "the layer has no public kernel or bias attribute: the weights are stored under other names, or build() "
+        "did not run",
+        "in build() assign self.kernel = self.add_weight(name=\"kernel\", ...) and self.bias = "
+        "self.add_weight(name=\"bias\", ...) (self.bias = None when use_bias=False)",
+    ),
+    Hint(
+        "outside_strategy_scope",
+        r"Need to be inside .with strategy\.scope\(\).|was not created in the distribution strategy scope",
+        "variables were created outside the distribution strategy's scope",
+        "create and build the model inside `with strategy.scope():`; never create variables in __init__ or keep "
+        "variables built before the scope",
+    ),
+    Hint(
+        "retracing",
+        r"triggered tf\.function retracing",
+        "the traced function is traced again on (almost) every call: Python numbers or new shapes as arguments",
+        "pass tensors rather than Python numbers, keep shapes stable, or give tf.function an input_signature / "
+        "reduce_retracing=True",
+    ),
+)
+
+
+def _clean(message: str) -> str:
+    return _ANSI.sub("", message or "")
+
+
+def find_hint(exc_type_name: str, message: str) -> Hint | None:
+    """The first table entry that recognises this exception, or None."""
+    message = _clean(message)
+    for hint in HINTS:
+        if hint.matches(exc_type_name or "", message):
+            return hint
+    return None
+
+
+def hint_for(exc_type_name: str, message: str) -> str | None:
+    """One line, ``<what went wrong>. Usual fix: <fix>``, for a known pitfall; None if none is known."""
+    hint = find_hint(exc_type_name, message)
+    return hint.text() if hint is not None else None
+
+
+def hint_for_exception(exc: BaseException) -> str | None:
+    """:func:`hint_for` over an exception and the exceptions it was raised from (``__cause__``/``__context__``).
+
+    ``hint:`` lines already in a message are ignored: they are advice, not the error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        found = hint_for(type(current).__name__, _HINT_LINE.sub("", str(current)))
+        if found:
+            return found
+        current = current.__cause__ or current.__context__
+    return None
+
+
+__all__ = ["HINTS", "Hint", "find_hint", "hint_for", "hint_for_exception"]
