@@ -1,0 +1,107 @@
+"""Mutants the bad-input table rejects: layers that accept what Dense refuses, or refuse or mangle what it accepts.
+
+Each class is the reference ``MyDenseLayer`` with one realistic mistake; the first line of its docstring
+names it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from layers import MyDenseLayer
+from layers._compat import InputSpec, register_serializable, tf
+
+
+@register_serializable(package="mutants")
+class AcceptsAnyRank(MyDenseLayer):
+    """Declares no input_spec, so a rank-1 input is silently contracted and a wrong width fails inside the matmul."""
+
+    KILLED_BY = ("bad_input",)
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.input_spec = None  # the mistake: "call checks shapes anyway"
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.input_spec = None
+
+
+@register_serializable(package="mutants")
+class KernelCastToInputDtype(MyDenseLayer):
+    """Casts the kernel to the input's dtype instead of the input to the compute dtype, so int and float64 inputs leak through."""
+
+    KILLED_BY = ("bad_input",)
+
+    def call(self, inputs):
+        inputs = tf.convert_to_tensor(inputs)
+        # the mistake: the input decides the dtype (int inputs even truncate the kernel)
+        outputs = tf.matmul(inputs, tf.cast(self.kernel, inputs.dtype))
+        if self.bias is not None:
+            outputs = outputs + tf.cast(self.bias, inputs.dtype)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
+@register_serializable(package="mutants")
+class NonFiniteInputsZeroed(MyDenseLayer):
+    """Replaces NaN and Inf inputs by zero "for safety", so bad data is hidden instead of propagated."""
+
+    KILLED_BY = ("bad_input",)
+
+    def call(self, inputs):
+        inputs = tf.cast(inputs, self.compute_dtype)
+        inputs = tf.where(tf.math.is_finite(inputs), inputs, tf.zeros_like(inputs))  # the mistake
+        return super().call(inputs)
+
+
+@register_serializable(package="mutants")
+class UnknownKwargsIgnored(MyDenseLayer):
+    """Drops keyword arguments the base Layer does not know, so a typo such as ``kernel_size=3`` passes silently."""
+
+    KILLED_BY = ("bad_input",)
+    KNOWN = ("activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+             "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint",
+             "name", "dtype", "trainable", "input_shape", "batch_input_shape", "input_dim")
+
+    def __init__(self, units, **kwargs):
+        known = {key: value for key, value in kwargs.items() if key in self.KNOWN}
+        super().__init__(units, **known)  # the mistake: "forward compatible" configs hide typos
+
+
+@register_serializable(package="mutants")
+class BiasBuiltBeforeKernel(MyDenseLayer):
+    """Creates the bias before the kernel, so a build that fails on an unknown last dimension leaves a stray bias behind."""
+
+    KILLED_BY = ("bad_input",)
+
+    def build(self, input_shape):
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        else:
+            self.bias = None
+        input_dim = tf.TensorShape(input_shape)[-1]  # the mistake: the shape is checked only by the kernel's add_weight
+        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: int(input_dim)})
+        self.built = True
+
+
+@register_serializable(package="mutants")
+class SetWeightsAssignsAsItGoes(MyDenseLayer):
+    """Overrides set_weights to check and assign one weight at a time, so a wrong bias shape fails after the kernel changed."""
+
+    KILLED_BY = ("bad_input",)
+    # Keras 3's own Layer.set_weights assigns weight by weight too, so the spec only demands atomicity on Keras 2.
+    GENERATIONS = (2,)
+
+    def set_weights(self, weights):
+        if len(weights) != len(self.weights):
+            raise ValueError(f"set_weights expected {len(self.weights)} weights, received {len(weights)}")
+        for variable, value in zip(self.weights, weights):
+            value = np.asarray(value)
+            if tuple(variable.shape) != value.shape:
+                raise ValueError(f"weight shape {tuple(variable.shape)} is not compatible with {value.shape}")
+            variable.assign(value)  # the mistake: earlier weights are already overwritten when a later one fails
+
+

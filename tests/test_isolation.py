@@ -1,0 +1,67 @@
+"""Isolation: spec clauses pass in random order and write nothing outside pytest's ``tmp_path``.
+
+A subset of the spec runs in a fresh process under pytest-randomly with two different seeds, from an
+empty working directory, with ``HOME`` and ``TMPDIR`` pointed at empty folders and ``--basetemp`` at a
+folder of its own. Afterwards the working directory and ``TMPDIR`` must still be empty, and ``HOME`` may
+hold only what importing Keras and its dependencies writes there (``~/.keras/keras.json``, caches).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import tail
+
+#: Spec modules of the subset: the lazy-build clauses, the bad-input table, and the area that writes files.
+SUBSET = ("spec_tests.test_build", "spec_tests.test_bad_input", "spec_tests.test_damaged_files")
+#: What importing Keras (``~/.keras/keras.json``, written when missing) and matplotlib (its font cache) leave in HOME.
+IMPORT_SIDE_EFFECTS = (".keras/keras.json", ".cache/", ".config/matplotlib/")
+_SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_CURRENT_TEST",
+                 "LAYER_SPEC_IMPL", "LAYER_SPEC_PROFILE", "KERAS_HOME")
+
+
+def _files_under(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def _run_in_random_order(seed: int, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict[str, Path]]:
+    places = {name: tmp_path / name for name in ("cwd", "home", "tmpdir", "basetemp")}
+    for name in ("cwd", "home", "tmpdir"):
+        places[name].mkdir()
+    env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED_ENV}
+    env.update(HOME=str(places["home"]), TMPDIR=str(places["tmpdir"]),
+               MPLCONFIGDIR=str(places["home"] / ".config/matplotlib"))
+    command = [sys.executable, "-m", "pytest", "-p", "randomly", f"--randomly-seed={seed}", "-p", "no:cacheprovider",
+               f"--basetemp={places['basetemp']}", "-rfE", "--pyargs", *SUBSET]
+    proc = subprocess.run(command, cwd=places["cwd"], env=env, capture_output=True, text=True, timeout=600)
+    proc.output = proc.stdout + proc.stderr
+    return proc, places
+
+
+@pytest.mark.parametrize("seed", [20240611, 7])
+def test_subset_passes_in_random_order_and_writes_only_under_tmp_path(seed, tmp_path):
+    """With pytest-randomly's seed ``seed`` the subset is green, and nothing is written outside ``--basetemp``."""
+    proc, places = _run_in_random_order(seed, tmp_path)
+    assert f"randomly-seed={seed}" in proc.output, (
+        "pytest-randomly did not shuffle the run (is it installed?); last lines:\n" + tail(proc.output)
+    )
+    assert proc.returncode == 0, (
+        f"the subset fails in the random order of seed {seed} (rerun: python -m pytest -p randomly "
+        f"--randomly-seed={seed} --pyargs {' '.join(SUBSET)}); a clause depends on another's state:\n"
+        + tail(proc.output, 80)
+    )
+    written = {
+        "the working directory": _files_under(places["cwd"]),
+        "TMPDIR": _files_under(places["tmpdir"]),
+        "HOME": [f for f in _files_under(places["home"]) if not f.startswith(IMPORT_SIDE_EFFECTS)],
+    }
+    leaks = {where: files for where, files in written.items() if files}
+    assert not leaks, (
+        f"clauses wrote files outside tmp_path: {leaks}; write only under the tmp_path fixture "
+        "(tmp_path_factory for module-scoped fixtures)"
+    )
