@@ -83,3 +83,58 @@ def as_tf_variable(variable):
 
 def describe() -> str:
     return f"TensorFlow {tf.__version__}, {KERAS_DISTRIBUTION} {KERAS_VERSION} (Keras {GENERATION})"
+
+
+# --- loss scaling (dtypes clauses) ---
+# Keras 3's LossScaleOptimizer has scale_loss() and unscales inside apply_gradients();
+# Keras 2's has get_scaled_loss() and wants get_unscaled_gradients() before apply_gradients().
+
+
+def scale_loss(optimizer, loss):
+    """``loss`` multiplied by the ``LossScaleOptimizer``'s current scale."""
+    return optimizer.get_scaled_loss(loss) if LEGACY else optimizer.scale_loss(loss)
+
+
+def apply_scaled_gradients(optimizer, gradients, variables) -> None:
+    """Apply gradients of a scaled loss: unscale them, then update ``variables`` (skipped if not finite)."""
+    if LEGACY:
+        gradients = optimizer.get_unscaled_gradients(gradients)
+    optimizer.apply_gradients(zip(gradients, variables))
+
+
+# --- SavedModel export (serialization clauses) ---
+# Keras 3 exports an inference-only SavedModel with model.export(path), served by the reloaded
+# object's ``serve`` endpoint; Keras 2 writes one with tf.saved_model.save(model, path), and the
+# reloaded object is callable itself.
+
+
+def export_saved_model(model, path) -> None:
+    """Write ``model`` as a TensorFlow SavedModel at ``path`` (a directory), the generation's way."""
+    if LEGACY:
+        tf.saved_model.save(model, str(path))
+    else:
+        model.export(str(path), format="tf_saved_model", verbose=False)
+
+
+def call_exported(reloaded, inputs):
+    """Run the object ``tf.saved_model.load`` returned for an exported model on ``inputs``."""
+    inputs = tf.convert_to_tensor(inputs)
+    return reloaded(inputs) if LEGACY else reloaded.serve(inputs)
+
+
+# --- bad input (robustness clauses) ---
+#: Keras 3 resolves regularizer identifiers in the constructor (ValueError naming the identifier); Keras 2's
+#: regularizers.get passes an unknown string through, and the layer fails only at build ("'str' object is not callable").
+REGULARIZER_CHECKED_AT_CONSTRUCTION = not LEGACY
+#: Keras 3 refuses a layer name containing "/" (ValueError); Keras 2 accepts it and keeps it.
+NAME_MAY_CONTAIN_SLASH = LEGACY
+#: What a bad base-layer argument raises (a nonsense dtype policy such as "float17", a name that is not a str,
+#: a trainable that is not a bool, an unknown keyword): Keras 3 ValueError, Keras 2 TypeError; both name it.
+BASE_ARGUMENT_ERROR = TypeError if LEGACY else ValueError
+#: What a string tensor passed to call may raise: a layer's own dtype check (TypeError) or Keras 3's type
+#: promotion in ops.matmul (ValueError); Keras 2's Dense casts it and TensorFlow raises UnimplementedError
+#: ("Cast string to float is not supported"). Every one names the dtype "string".
+NON_NUMERIC_INPUT_ERRORS = (TypeError, ValueError, tf.errors.UnimplementedError) if LEGACY else (TypeError, ValueError)
+#: Keras 2's Layer.set_weights checks every shape before assigning any weight; Keras 3's checks and assigns weight
+#: by weight, so a wrong bias shape raises after the kernel was already overwritten (measured on Keras 3.15.1).
+SET_WEIGHTS_ATOMIC = LEGACY

@@ -118,3 +118,179 @@ __all__ = [
     "weight_names",
     "weight_values",
 ]
+
+
+# --- numpy closed forms and tape helpers (naming/shapes/bias/gradients/differential/tutorial clauses) ---
+
+#: Activations by Keras identifier, as numpy closed forms: name -> (f(z), f'(z) given z).
+NUMPY_ACTIVATIONS = {
+    None: (lambda z: z, lambda z: np.ones_like(z)),
+    "linear": (lambda z: z, lambda z: np.ones_like(z)),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(z.dtype)),
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
+}
+
+
+def random_array(shape, seed: int = 0, dtype="float32", scale: float = 1.0) -> np.ndarray:
+    """A seeded standard-normal numpy array (times ``scale``)."""
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def dense_closed_form(x, kernel, bias=None, activation=None) -> np.ndarray:
+    """``activation(x @ kernel + bias)`` in float64 numpy, over the last axis of ``x`` (any rank >= 2)."""
+    z = np.tensordot(np.asarray(x, np.float64), np.asarray(kernel, np.float64), axes=[[-1], [0]])
+    if bias is not None:
+        z = z + np.asarray(bias, np.float64)
+    return NUMPY_ACTIVATIONS[activation][0](z)
+
+
+def dense_closed_form_gradients(x, kernel, upstream, bias=None, activation=None) -> dict:
+    """Closed-form gradients of ``L = sum(y * upstream)`` for ``y = activation(x @ W + b)``.
+
+    With ``g = upstream * activation'(z)``: ``dL/dW = x^T g``, ``dL/db = sum g`` over every
+    leading axis, ``dL/dx = g W^T``. Leading axes of a rank > 2 input are flattened into the batch.
+    """
+    x64 = np.asarray(x, np.float64)
+    w64 = np.asarray(kernel, np.float64)
+    z = np.tensordot(x64, w64, axes=[[-1], [0]])
+    if bias is not None:
+        z = z + np.asarray(bias, np.float64)
+    g = np.asarray(upstream, np.float64) * NUMPY_ACTIVATIONS[activation][1](z)
+    flat_x = x64.reshape(-1, w64.shape[0])
+    flat_g = g.reshape(-1, w64.shape[1])
+    return {"kernel": flat_x.T @ flat_g, "bias": flat_g.sum(axis=0), "inputs": g @ w64.T}
+
+
+def layer_bias(layer):
+    """``layer.bias``, or None when the class has none (the seed profile's classes need no bias)."""
+    return getattr(layer, "bias", None)
+
+
+def contains_variable(variables, variable) -> bool:
+    """Whether ``variable`` is one of ``variables`` (by identity, not by value)."""
+    return any(v is variable for v in variables)
+
+
+def variable_labels(variables) -> list[str]:
+    from spec_tests.generation import short_name
+
+    return [f"{short_name(v)}{tuple(v.shape)}" for v in variables]
+
+
+def tape_gradients(layer, inputs, upstream, variables):
+    """Output of ``layer(inputs)`` and the gradients of ``sum(output * upstream)`` w.r.t. the inputs and ``variables``.
+
+    Returns ``(output, input_gradient, [variable gradients])``; a gradient is None where the tape saw no path.
+    """
+    x = tf.convert_to_tensor(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * tf.cast(upstream, y.dtype))
+    grads = tape.gradient(loss, [x] + list(variables))
+    return y, grads[0], grads[1:]
+
+
+def gradient_hint(name: str) -> str:
+    return (f"the tape must see {name} used in call: use the variable itself (not a numpy copy, "
+            f"tf.stop_gradient, or a value read in build), and keep it trainable")
+
+__all__ += [
+    "NUMPY_ACTIVATIONS",
+    "contains_variable",
+    "dense_closed_form",
+    "dense_closed_form_gradients",
+    "gradient_hint",
+    "layer_bias",
+    "random_array",
+    "tape_gradients",
+    "variable_labels",
+]
+
+
+# --- bit-identity and regularization penalties (serialization/training/graph clauses) ---
+
+
+def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> None:
+    """``seen`` has the shape, dtype and exact bytes of ``expected`` (no tolerance)."""
+    seen_np, expected_np = to_numpy(seen), to_numpy(expected)
+    if seen_np.shape != expected_np.shape or seen_np.dtype != expected_np.dtype:
+        fail(what, f"shape {expected_np.shape} {expected_np.dtype}", f"shape {seen_np.shape} {seen_np.dtype}", hint)
+    if seen_np.tobytes() != expected_np.tobytes():
+        diff = np.abs(seen_np.astype(np.float64) - expected_np.astype(np.float64))
+        fail(what, "bit-identical values",
+             f"{int((seen_np != expected_np).sum())} of {seen_np.size} elements differ (max abs diff {np.nanmax(diff):.3g})",
+             hint)
+
+
+def assert_all_bit_identical(seen: list, expected: list, what: str, hint: str | None = None) -> None:
+    """Two lists of arrays (e.g. ``get_weights()``) have the same length and bit-identical items."""
+    check(len(seen) == len(expected), f"{what}: number of arrays", len(expected), len(seen), hint)
+    for i, (s, e) in enumerate(zip(seen, expected)):
+        assert_bit_identical(s, e, f"{what}: array {i}", hint)
+
+
+def activity_l2_penalty(outputs, l2: float) -> float:
+    """What ``activity_regularizer=L2(l2)`` adds to the losses for one call: ``l2 * sum(y**2) / batch size``.
+
+    Both generations divide an activity penalty by the batch size (measured: Keras 3.15, tf-keras 2.21).
+    """
+    y = np.asarray(to_numpy(outputs), np.float64)
+    return float(l2 * np.sum(y**2) / y.shape[0])
+
+
+__all__ += ["activity_l2_penalty", "assert_all_bit_identical", "assert_bit_identical"]
+
+
+# --- refusals: errors that must name the problem (bad_input/damaged_files clauses) ---
+import re as _re  # noqa: E402
+
+_ANSI_CODES = _re.compile(r"\x1b\[[0-9;]*m")
+
+
+def error_text(exc: BaseException) -> str:
+    """``str(exc)`` without the ANSI bold codes Keras 3 puts around its messages."""
+    return _ANSI_CODES.sub("", str(exc))
+
+
+def _word_label(word) -> str:
+    return " or ".join(repr(w) for w in word) if isinstance(word, tuple) else repr(word)
+
+
+def expect_refusal(action, raises, names=(), what: str = "the call", hint: str | None = None) -> Exception:
+    """Run ``action()``: it must raise ``raises`` (a type or a tuple of types) whose message names the problem.
+
+    ``names`` lists words the message must contain (case-insensitive); a word given as a tuple is a set
+    of alternatives, any one of which suffices. Returns the exception.
+    """
+    types = raises if isinstance(raises, tuple) else (raises,)
+    expected = " or ".join(t.__name__ for t in types)
+    try:
+        result = action()
+    except Exception as exc:  # noqa: BLE001 - the type is checked below
+        if not isinstance(exc, types):
+            fail(what, f"{expected} naming {', '.join(_word_label(w) for w in names) or 'the problem'}",
+                 f"{type(exc).__name__}: {error_text(exc)[:300]}", hint)
+        text = error_text(exc).lower()
+        missing = [w for w in names if not any(alt.lower() in text for alt in (w if isinstance(w, tuple) else (w,)))]
+        if missing:
+            fail(f"{what}: {type(exc).__name__} message", f"a message naming {', '.join(_word_label(w) for w in missing)}",
+                 repr(error_text(exc)[:300]), hint)
+        return exc
+    fail(what, expected, f"no error (returned {type(result).__name__})", hint)
+
+
+__all__ += ["error_text", "expect_refusal"]
+
+
+# --- the dense weights as a list (dtypes/distribution clauses) ---
+
+
+def kernel_and_bias(layer) -> list:
+    """``[layer.kernel, layer.bias]``, or ``[layer.kernel]`` when the class has no bias (seed profile, use_bias=False)."""
+    bias = layer_bias(layer)
+    return [layer.kernel] if bias is None else [layer.kernel, bias]
+
+
+__all__ += ["kernel_and_bias"]
