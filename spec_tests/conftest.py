@@ -14,6 +14,8 @@ dtype policy float32) with every random generator seeded.
 
 from __future__ import annotations
 
+from spec_tests.devices import split_cpu  # noqa: I001 - first: TensorFlow's devices are fixed once its runtime starts
+split_cpu()  # two logical CPUs for the distribution clauses; changes nothing else
 import hypothesis
 import pytest
 
@@ -23,7 +25,7 @@ from spec_tests.plugin import spec_state
 SEED = 1234
 
 hypothesis.settings.register_profile(
-    "layer-spec", max_examples=15, deadline=None, derandomize=True, print_blob=True,
+    "layer-spec", max_examples=15, deadline=None, derandomize=True, print_blob=True, database=None,
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture, hypothesis.HealthCheck.too_slow],
 )
 hypothesis.settings.load_profile("layer-spec")

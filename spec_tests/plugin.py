@@ -90,10 +90,10 @@ def load_impl(spec: str) -> tuple[type, str]:
             raise ImplSpecError(f"--impl {spec!r}: cannot import module {module_part!r}: {exc}") from exc
     try:
         cls = getattr(module, class_name)
-    except AttributeError:
+    except AttributeError as exc:
         raise ImplSpecError(
             f"--impl {spec!r}: module {module.__name__!r} ({getattr(module, '__file__', '?')}) "
-            f"has no attribute {class_name!r}"
+            f"has no attribute {class_name!r} ({exc})"
         ) from None
     if not inspect.isclass(cls) or not issubclass(cls, generation.Layer):
         hint = ""
@@ -155,12 +155,26 @@ def _runs_spec(config) -> bool:
     return any("spec_tests" in str(place) for place in config.args)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config):
     config.addinivalue_line("markers", "seed: the clause belongs to the seed profile's (tutorial) contract too")
     config.addinivalue_line("markers", "slow_clause: a clause that takes over a second; still part of the spec")
     _CONFIG[:] = [config]
     if _runs_spec(config):
         resolve(config)
+        _keep_hypothesis_out_of_cwd(config)
+
+
+def _keep_hypothesis_out_of_cwd(config) -> None:
+    """Hypothesis caches data in ``./.hypothesis`` while collecting; a spec run writes only under pytest's basetemp."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(factory.getbasetemp() / "hypothesis")
 
 
 def resolve(config) -> SpecState:
