@@ -1,0 +1,44 @@
+"""Logical devices for the distribution clauses: the one CPU split into two.
+
+TensorFlow fixes its devices when its runtime starts (the first op, or the first
+``list_logical_devices``). :func:`split_cpu` must therefore run before that;
+``spec_tests/conftest.py`` calls it on its first line. Importing TensorFlow does
+not start the runtime, so the split is cheap and changes nothing else: ops still
+run on ``/cpu:0`` unless a strategy places them elsewhere.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+#: How many logical CPU devices the distribution clauses need.
+REPLICAS = 2
+
+
+def split_cpu(count: int = REPLICAS) -> bool:
+    """Split the first physical CPU into ``count`` logical devices; True if the split is in effect.
+
+    Idempotent: a second call, or a configuration that already has ``count`` or
+    more devices, changes nothing. Once TensorFlow has started its runtime the
+    devices cannot change any more; then this returns False and the distribution
+    clauses skip.
+    """
+    cpus = tf.config.list_physical_devices("CPU")
+    if not cpus:
+        return False
+    current = tf.config.get_logical_device_configuration(cpus[0]) or []
+    if len(current) >= count:
+        return True
+    try:
+        tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError:  # "Virtual devices cannot be modified after being initialized"
+        return False
+    return True
+
+
+def logical_cpus() -> list[str]:
+    """Names of the logical CPU devices (starts TensorFlow's runtime)."""
+    return [device.name for device in tf.config.list_logical_devices("CPU")]
+
+
+__all__ = ["REPLICAS", "logical_cpus", "split_cpu"]
