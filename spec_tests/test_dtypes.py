@@ -1,0 +1,182 @@
+"""Dtypes and mixed precision: float64 all the way, float32 weights under a mixed policy.
+
+Int, bool and float64 inputs to a float32 layer (a float32 output equal to the closed form) are
+``test_bad_input.py``'s clauses; ``dtype=`` setting the variable dtype is ``test_construction.py``'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from spec_tests import generation
+from spec_tests.helpers import (
+    assert_close,
+    check,
+    dense_closed_form,
+    dense_closed_form_gradients,
+    dtype_name,
+    error_text,
+    fail,
+    kernel_and_bias,
+    layer_bias,
+    random_array,
+    set_dense_weights,
+    tape_gradients,
+)
+
+keras = generation.keras
+
+#: Mixed policies and the dtype each computes in; the variables stay float32.
+COMPUTE_DTYPE = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+#: Relative tolerance for a few rounded products summed in that dtype: about 10 float16 ulps, 6 bfloat16 ulps.
+MIXED_RTOL = {"float16": 1e-2, "bfloat16": 5e-2}
+
+DTYPE_HINT = (
+    "compute in self.compute_dtype: create weights with add_weight and no dtype (they take the policy's "
+    "variable dtype), use them in call as Keras hands them (autocast to the compute dtype) or via "
+    "tf.cast(w, self.compute_dtype), and never cast the inputs to a hard-coded tf.float32"
+)
+
+#: Each mixed policy, set through the layer's ``dtype=`` or through the global policy.
+#: Only the global policy is open to the seed profile's ``Cls(num_outputs)``.
+MIXED_CASES = [
+    case
+    for policy in COMPUTE_DTYPE
+    for case in (
+        pytest.param(policy, "layer", id=f"{policy}-via-dtype-arg"),
+        pytest.param(policy, "global", id=f"{policy}-via-global-policy", marks=pytest.mark.seed),
+    )
+]
+
+
+def _mixed_layer(make_layer, policy, how, units=3):
+    """A fresh layer under ``policy``, set through the layer's ``dtype=`` or the global policy."""
+    if how == "global":
+        keras.mixed_precision.set_global_policy(policy)  # the autouse fixture resets it to float32
+        return make_layer(units)
+    return make_layer(units, dtype=policy)
+
+
+def _summary(exc) -> str:
+    return f"{type(exc).__name__}: {' '.join(error_text(exc).split())[:300]}"
+
+
+def _call_or_fail(layer, x, what):
+    try:
+        return layer(x)
+    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as exc:
+        fail(what, "a result", _summary(exc), DTYPE_HINT)
+
+
+# --- float64 (that dtype="float64" makes float64 weights is a construction clause) -------------
+
+
+def test_float64_layer_computes_in_float64(make_layer):
+    """A float64 layer's output is float64 and carries float64 precision (matches numpy to 1e-12)."""
+    layer = make_layer(3, dtype="float64")
+    layer.build((None, 4))
+    kernel, bias = random_array((4, 3), 1, "float64"), random_array((3,), 2, "float64")
+    set_dense_weights(layer, kernel, bias)
+    x = random_array((5, 4), 3, "float64")
+    y = _call_or_fail(layer, tf.constant(x), "float64 call")
+    check(dtype_name(y.dtype) == "float64", "output dtype of a float64 layer", "float64", dtype_name(y.dtype),
+          "compute in self.compute_dtype; do not hard-code tf.float32")
+    assert_close(y, dense_closed_form(x, kernel, bias), "float64 output against numpy", rtol=1e-12, atol=1e-12,
+                 hint="an error near 1e-7 means the layer computes in float32 and casts back; compute in "
+                 "self.compute_dtype")
+
+
+def test_float64_layer_gradients_are_float64(make_layer):
+    """The gradients of a float64 layer's weights are float64 and exact to float64 precision."""
+    layer = make_layer(3, dtype="float64")
+    layer.build((None, 4))
+    kernel, bias = random_array((4, 3), 1, "float64"), random_array((3,), 2, "float64")
+    set_dense_weights(layer, kernel, bias)
+    x, upstream = random_array((5, 4), 3, "float64"), random_array((5, 3), 4, "float64")
+    _, _, grads = tape_gradients(layer, x, upstream, kernel_and_bias(layer))
+    expected = dense_closed_form_gradients(x, kernel, upstream, bias)
+    for name, grad in zip(("kernel", "bias"), grads):
+        check(grad is not None, f"gradient of the {name}", "a float64 tensor", None)
+        check(dtype_name(grad.dtype) == "float64", f"dtype of the {name} gradient", "float64", dtype_name(grad.dtype))
+        assert_close(grad, expected[name], f"{name} gradient against numpy", rtol=1e-10, atol=1e-12)
+
+
+# --- mixed precision --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy, how", MIXED_CASES)
+def test_mixed_precision_keeps_float32_weights(make_layer, policy, how):
+    """Under a mixed policy the weights are float32 variables (the policy's variable dtype)."""
+    layer = _mixed_layer(make_layer, policy, how)
+    layer.build((None, 4))
+    check(layer.weights != [], f"weights under {policy}", "at least a kernel", [])
+    for weight in layer.weights:
+        check(dtype_name(weight.dtype) == "float32", f"variable dtype of {weight.name} under {policy}", "float32",
+              dtype_name(weight.dtype),
+              "do not pass dtype=self.compute_dtype to add_weight: float16 variables lose the small updates")
+
+
+@pytest.mark.parametrize("policy, how", MIXED_CASES)
+def test_mixed_precision_outputs_in_compute_dtype(make_layer, policy, how):
+    """Under a mixed policy the output has the compute dtype (float16 or bfloat16) and the float32 math's values."""
+    compute = COMPUTE_DTYPE[policy]
+    layer = _mixed_layer(make_layer, policy, how)
+    x = random_array((6, 4), 3)
+    y = _call_or_fail(layer, tf.constant(x), f"call under {policy}")
+    check(dtype_name(y.dtype) == compute, f"output dtype under {policy}", compute, dtype_name(y.dtype), DTYPE_HINT)
+    bias = layer_bias(layer)
+    expected = dense_closed_form(x, np.asarray(layer.kernel), None if bias is None else np.asarray(bias))
+    rtol = MIXED_RTOL[compute]
+    assert_close(y, expected, f"{compute} output against float64 numpy", rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("policy, how", MIXED_CASES)
+def test_mixed_precision_gradients_reach_float32_variables(make_layer, policy, how):
+    """Under a mixed policy every weight gets a float32 gradient with the right values."""
+    compute = COMPUTE_DTYPE[policy]
+    layer = _mixed_layer(make_layer, policy, how)
+    x, upstream = random_array((6, 4), 3), random_array((6, 3), 4)
+    _call_or_fail(layer, tf.constant(x), f"call under {policy}")
+    weights = kernel_and_bias(layer)
+    _, _, grads = tape_gradients(layer, x, upstream, weights)
+    bias = layer_bias(layer)
+    expected = dense_closed_form_gradients(x, np.asarray(layer.kernel), upstream,
+                                           None if bias is None else np.asarray(bias))
+    for name, grad in zip(("kernel", "bias"), grads):
+        check(grad is not None, f"gradient of the float32 {name} under {policy}", "a float32 tensor", None,
+              "use the weight itself in call (Keras casts it for you); a copy made in build is invisible to the tape")
+        check(dtype_name(grad.dtype) == "float32", f"dtype of the {name} gradient under {policy}", "float32",
+              dtype_name(grad.dtype), DTYPE_HINT)
+        rtol = MIXED_RTOL[compute]
+        assert_close(grad, expected[name], f"{name} gradient under {policy} against numpy", rtol=rtol,
+                     atol=rtol * np.abs(expected[name]).max())
+
+
+@pytest.mark.parametrize("policy, how", MIXED_CASES)
+def test_loss_scale_optimizer_step_updates_float32_weights(make_layer, policy, how):
+    """A ``LossScaleOptimizer(SGD)`` step on a scaled loss moves each float32 weight by ``-lr`` times its true gradient."""
+    compute, lr = COMPUTE_DTYPE[policy], 0.1
+    layer = _mixed_layer(make_layer, policy, how)
+    x, upstream = random_array((8, 4), 3), random_array((8, 3), 4)
+    _call_or_fail(layer, tf.constant(x), f"call under {policy}")
+    weights = kernel_and_bias(layer)
+    before = [np.array(w, dtype=np.float64) for w in weights]
+    optimizer = keras.mixed_precision.LossScaleOptimizer(keras.optimizers.SGD(lr), initial_scale=2.0**10)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.cast(layer(x), tf.float32) * upstream) / len(x)
+        scaled = generation.scale_loss(optimizer, loss)
+    grads = tape.gradient(scaled, weights)
+    check(all(g is not None for g in grads), f"gradients of the scaled loss under {policy}", "one per weight",
+          [None if g is None else dtype_name(g.dtype) for g in grads], DTYPE_HINT)
+    generation.apply_scaled_gradients(optimizer, grads, weights)
+    expected = dense_closed_form_gradients(x, before[0], upstream / len(x), before[1] if len(before) > 1 else None)
+    for name, weight, old in zip(("kernel", "bias"), weights, before):
+        check(dtype_name(weight.dtype) == "float32", f"{name} dtype after the step", "float32", dtype_name(weight.dtype))
+        step = np.asarray(weight, dtype=np.float64) - old
+        check(np.abs(step).max() > 0, f"{name} after a LossScaleOptimizer step", "moved", "unchanged",
+              "a skipped step means non-finite gradients: keep the math in the compute dtype and the variables float32")
+        rtol = MIXED_RTOL[compute]
+        want = -lr * expected[name]
+        assert_close(step, want, f"{name} update (new - old) under {policy}", rtol=rtol, atol=rtol * np.abs(want).max())
