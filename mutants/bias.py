@@ -1,0 +1,54 @@
+"""Mutants the bias clauses reject: a bias that is created but misused.
+
+Each class is the reference ``MyDenseLayer`` with one realistic mistake; the
+first line of its docstring names it.
+"""
+
+from __future__ import annotations
+
+from layers import MyDenseLayer
+from layers._compat import register_serializable, tf
+
+
+def _linear(layer, inputs):
+    """``inputs @ kernel`` over the last axis, in the layer's compute dtype (no bias, no activation)."""
+    dtype = tf.as_dtype(layer.compute_dtype)
+    inputs = tf.cast(inputs, dtype)
+    return tf.tensordot(inputs, tf.cast(layer.kernel, dtype), [[inputs.shape.rank - 1], [0]])
+
+
+def _activate(layer, outputs):
+    return layer.activation(outputs) if layer.activation is not None else outputs
+
+
+@register_serializable(package="mutants")
+class BiasNeverAdded(MyDenseLayer):
+    """Creates the bias but never adds it in call."""
+
+    KILLED_BY = ("bias", "gradients", "differential")
+
+    def call(self, inputs):
+        return _activate(self, _linear(self, inputs))  # the mistake: self.bias is never used
+
+
+@register_serializable(package="mutants")
+class BiasSubtracted(MyDenseLayer):
+    """Subtracts the bias instead of adding it."""
+
+    KILLED_BY = ("bias", "gradients", "differential")
+
+    def call(self, inputs):
+        outputs = _linear(self, inputs)
+        if self.bias is not None:
+            outputs = outputs - tf.cast(self.bias, outputs.dtype)  # the mistake: minus
+        return _activate(self, outputs)
+
+
+@register_serializable(package="mutants")
+class DefaultBiasOnes(MyDenseLayer):
+    """Defaults ``bias_initializer`` to ``"ones"`` instead of ``"zeros"``."""
+
+    KILLED_BY = ("bias", "tutorial")
+
+    def __init__(self, units, bias_initializer="ones", **kwargs):  # the mistake: Dense's default is "zeros"
+        super().__init__(units, bias_initializer=bias_initializer, **kwargs)

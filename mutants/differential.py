@@ -1,0 +1,41 @@
+"""Mutants the differential clauses reject: layers that run, build and train, but compute something else than Dense.
+
+Each class is the reference ``MyDenseLayer`` with one realistic mistake; the
+first line of its docstring names it.
+"""
+
+from __future__ import annotations
+
+from layers import MyDenseLayer
+from layers._compat import register_serializable, tf
+
+
+@register_serializable(package="mutants")
+class ActivationIgnored(MyDenseLayer):
+    """Stores ``activation`` (and serializes it) but never applies it in call."""
+
+    KILLED_BY = ("differential", "bias", "gradients")
+
+    def call(self, inputs):
+        dtype = tf.as_dtype(self.compute_dtype)
+        inputs = tf.cast(inputs, dtype)
+        outputs = tf.tensordot(inputs, tf.cast(self.kernel, dtype), [[inputs.shape.rank - 1], [0]])
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, dtype))
+        return outputs  # the mistake: self.activation is never called
+
+
+@register_serializable(package="mutants")
+class MatmulInBfloat16(MyDenseLayer):
+    """Multiplies in bfloat16 "for speed" and casts back, losing the precision Dense keeps in float32."""
+
+    KILLED_BY = ("differential", "gradients", "bias")
+
+    def call(self, inputs):
+        dtype = tf.as_dtype(self.compute_dtype)
+        low = tf.bfloat16  # the mistake: a silent precision downgrade inside a float32 layer
+        x = tf.cast(inputs, low)
+        outputs = tf.cast(tf.tensordot(x, tf.cast(self.kernel, low), [[x.shape.rank - 1], [0]]), dtype)
+        if self.bias is not None:
+            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, dtype))
+        return self.activation(outputs) if self.activation is not None else outputs

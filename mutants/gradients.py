@@ -1,0 +1,97 @@
+"""Mutants the gradient clauses reject: forward passes that are right, backward passes that are not.
+
+Three of them write the dense layer's backprop by hand with ``tf.custom_gradient``
+(correctly wired: the weights enter as tensors, so no variable is closed over)
+and get one derivative wrong; one hides the bias from the tape.
+"""
+
+from __future__ import annotations
+
+from layers import MyDenseLayer
+from layers._compat import register_serializable, tf
+
+
+@register_serializable(package="mutants")
+class HandWrittenBackprop(MyDenseLayer):
+    """``activation(x @ W + b)`` with the affine map's gradients written by hand, correctly.
+
+    Not a mutant (no ``KILLED_BY``): the control that passes the gradient clauses, and
+    the base whose one derivative each mutant below gets wrong.
+    """
+
+    def call(self, inputs):
+        dtype = tf.as_dtype(self.compute_dtype)
+        x = tf.cast(inputs, dtype)
+        kernel = tf.cast(self.kernel, dtype)
+        bias = tf.cast(self.bias, dtype) if self.bias is not None else tf.zeros((self.units,), dtype)
+        outputs = self._affine(x, kernel, bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def _affine(self, x, kernel, bias):
+        layer = self
+
+        @tf.custom_gradient
+        def affine(x, kernel, bias):
+            outputs = tf.tensordot(x, kernel, [[x.shape.rank - 1], [0]]) + bias
+
+            def grad(upstream):
+                flat_x = tf.reshape(x, (-1, tf.shape(kernel)[0]))
+                flat_g = tf.reshape(upstream, (-1, tf.shape(kernel)[1]))
+                return layer._input_grad(upstream, kernel, x), layer._kernel_grad(flat_x, flat_g), tf.reduce_sum(
+                    flat_g, axis=0)
+
+            return outputs, grad
+
+        return affine(x, kernel, bias)
+
+    def _input_grad(self, upstream, kernel, x):
+        return tf.matmul(upstream, kernel, transpose_b=True)  # dL/dx = g W^T
+
+    def _kernel_grad(self, flat_x, flat_g):
+        return tf.matmul(flat_x, flat_g, transpose_a=True)  # dL/dW = x^T g
+
+
+@register_serializable(package="mutants")
+class KernelGradientAveraged(HandWrittenBackprop):
+    """Divides its hand-written kernel gradient by the batch size, as if every loss were a mean."""
+
+    KILLED_BY = ("gradients", "differential")
+
+    def _kernel_grad(self, flat_x, flat_g):
+        batch = tf.cast(tf.shape(flat_x)[0], flat_x.dtype)
+        return tf.matmul(flat_x, flat_g, transpose_a=True) / batch  # the mistake: x^T g / n
+
+
+@register_serializable(package="mutants")
+class KernelGradientDoubled(HandWrittenBackprop):
+    """Returns ``2 x^T g`` as the kernel gradient, a derivative of ``x W`` taken as if it were quadratic."""
+
+    KILLED_BY = ("gradients", "differential")
+
+    def _kernel_grad(self, flat_x, flat_g):
+        return 2.0 * tf.matmul(flat_x, flat_g, transpose_a=True)  # the mistake: the factor 2
+
+
+@register_serializable(package="mutants")
+class InputGradientZeroed(HandWrittenBackprop):
+    """Returns a zero input gradient from its hand-written backprop ("inputs are data"), so layers below never learn."""
+
+    KILLED_BY = ("gradients", "differential")
+
+    def _input_grad(self, upstream, kernel, x):
+        return tf.zeros_like(x)  # the mistake: dL/dx is g W^T, not zero
+
+
+@register_serializable(package="mutants")
+class BiasBehindStopGradient(MyDenseLayer):
+    """Adds the bias through ``tf.stop_gradient``, so the bias never receives a gradient."""
+
+    KILLED_BY = ("gradients", "differential")
+
+    def call(self, inputs):
+        dtype = tf.as_dtype(self.compute_dtype)
+        inputs = tf.cast(inputs, dtype)
+        outputs = tf.tensordot(inputs, tf.cast(self.kernel, dtype), [[inputs.shape.rank - 1], [0]])
+        if self.bias is not None:
+            outputs = outputs + tf.stop_gradient(tf.cast(self.bias, dtype))  # the mistake
+        return self.activation(outputs) if self.activation is not None else outputs

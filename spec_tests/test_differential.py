@@ -1,0 +1,125 @@
+"""Differential: given the same weights and inputs, the layer computes what the generation's ``keras.layers.Dense`` computes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spec_tests import generation
+from spec_tests.helpers import (
+    assert_close,
+    check,
+    fail,
+    layer_bias,
+    random_array,
+    set_dense_weights,
+    tape_gradients,
+    to_numpy,
+)
+
+INPUT_DIM, UNITS = 4, 3
+TOL = {"rtol": 1e-5, "atol": 1e-5}
+ACTIVATIONS = [None, "relu", "tanh"]
+SHAPES = [(6, INPUT_DIM), (2, 3, INPUT_DIM)]
+HINT = "compute activation(inputs @ kernel + bias) over the last axis, in the layer's compute dtype"
+
+
+class Twins:
+    """The layer under test and a ``Dense`` with the same random weights (and a random non-zero bias)."""
+
+    def __init__(self, make_layer, shape, **kwargs):
+        self.layer = make_layer(UNITS, **kwargs)
+        self.layer(np.zeros((1, shape[-1]), "float32"))  # built by a call, as the tutorial does
+        has_bias = layer_bias(self.layer) is not None
+        self.dense = generation.Dense(UNITS, use_bias=has_bias, activation=kwargs.get("activation"))
+        self.dense(np.zeros((1, shape[-1]), "float32"))
+        kernel = random_array((shape[-1], UNITS), seed=21)
+        bias = random_array((UNITS,), seed=22) if has_bias else None
+        for target in (self.layer, self.dense):
+            set_dense_weights(target, kernel, bias)
+        self.x = random_array(shape, seed=23)
+        self.g = random_array(shape[:-1] + (UNITS,), seed=24)
+        self.label = f"activation={kwargs.get('activation')}, use_bias={has_bias}, x{shape}"
+
+    def variables(self, layer):
+        bias = layer_bias(layer)
+        return [layer.kernel] + ([] if bias is None else [bias])
+
+    def gradients(self, layer):
+        y, dx, grads = tape_gradients(layer, self.x, self.g, self.variables(layer))
+        return y, dict(zip(["inputs", "kernel", "bias"], [dx] + list(grads)))
+
+
+def _grid():
+    for activation in ACTIVATIONS:
+        for use_bias in (True, False):
+            for shape in SHAPES:
+                yield pytest.param(activation, use_bias, shape,
+                                   id=f"{activation or 'linear'}-{'bias' if use_bias else 'nobias'}-rank{len(shape)}")
+
+
+def _seed_cases():
+    return [pytest.param((5, INPUT_DIM), id="x(5,4)", marks=pytest.mark.seed),
+            pytest.param((1, INPUT_DIM), id="x(1,4)", marks=pytest.mark.seed)]
+
+
+def _check_outputs(twins):
+    assert_close(twins.layer(twins.x), twins.dense(twins.x), f"output versus Dense ({twins.label})", **TOL, hint=HINT)
+
+
+def _check_gradients(twins):
+    _, seen = twins.gradients(twins.layer)
+    _, expected = twins.gradients(twins.dense)
+    for role, reference in expected.items():
+        if seen[role] is None:
+            fail(f"dL/d{role} ({twins.label})", "a gradient, like Dense's", None,
+                 "use self.kernel/self.bias directly in call, so the tape sees them")
+        assert_close(seen[role], reference, f"dL/d{role} versus Dense ({twins.label})", **TOL, hint=HINT)
+
+
+@pytest.mark.parametrize("activation, use_bias, shape", list(_grid()))
+def test_outputs_match_dense(make_layer, activation, use_bias, shape):
+    """With the same weights, the output equals ``keras.layers.Dense``'s on random inputs."""
+    _check_outputs(Twins(make_layer, shape, activation=activation, use_bias=use_bias))
+
+
+@pytest.mark.parametrize("activation, use_bias, shape", list(_grid()))
+def test_gradients_match_dense(make_layer, activation, use_bias, shape):
+    """With the same weights, the input, kernel and bias gradients equal ``keras.layers.Dense``'s."""
+    _check_gradients(Twins(make_layer, shape, activation=activation, use_bias=use_bias))
+
+
+@pytest.mark.parametrize("shape", _seed_cases())
+def test_tutorial_layer_outputs_match_dense(make_layer, shape):
+    """A layer made as ``Cls(units)`` computes what ``Dense(units)`` computes with the same weights."""
+    _check_outputs(Twins(make_layer, shape))
+
+
+@pytest.mark.parametrize("shape", _seed_cases())
+def test_tutorial_layer_gradients_match_dense(make_layer, shape):
+    """A layer made as ``Cls(units)`` has the gradients of ``Dense(units)`` with the same weights."""
+    _check_gradients(Twins(make_layer, shape))
+
+
+@pytest.mark.parametrize("use_bias", [True, False], ids=["use_bias=True", "use_bias=False"])
+def test_set_weights_from_dense_reproduces_dense(make_layer, use_bias):
+    """``layer.set_weights(dense.get_weights())`` works and then the layer computes what ``Dense`` computes."""
+    layer = make_layer(UNITS, use_bias=use_bias, activation="tanh")
+    dense = generation.Dense(UNITS, use_bias=use_bias, activation="tanh",
+                             bias_initializer="random_normal")
+    x = random_array((5, INPUT_DIM), seed=25)
+    layer(x)
+    dense(x)
+    shapes = [tuple(w.shape) for w in dense.get_weights()]
+    try:
+        layer.set_weights(dense.get_weights())
+    except ValueError as exc:
+        raise AssertionError(
+            f"set_weights with Dense's weights {shapes}: expected it to be accepted, seen ValueError: {exc}\n"
+            "hint: own exactly a (input_dim, units) kernel, then a (units,) bias, in that order") from exc
+    seen = [tuple(np.shape(w)) for w in layer.get_weights()]
+    check(seen == shapes, "shapes of get_weights() after set_weights", shapes, seen)
+    assert_close(layer(x), dense(x), f"output after set_weights(dense.get_weights()), use_bias={use_bias}", **TOL,
+                 hint=HINT)
+    check(np.array_equal(to_numpy(layer.kernel), to_numpy(dense.kernel)), "layer.kernel after set_weights",
+          "Dense's kernel", "different values", "the first weight must be the kernel")

@@ -1,0 +1,151 @@
+"""The mutant zoo's meta test: the spec rejects every mutant, in every area its ``KILLED_BY`` names.
+
+A mutant (see ``mutants/__init__.py``) is a realistic broken dense layer. For
+each one, the spec areas in its ``KILLED_BY`` run against it (``--impl
+mutants.<area>:<Class>``) and each must have at least one failing clause. The
+failing clauses are printed (``pytest -rA`` or ``-s`` shows them), so the test
+also records *which* clauses reject each mutant.
+
+Speed: the runs happen in worker processes that import TensorFlow once and run
+``pytest.main`` in-process, job after job (``mutants/_runner.py``). Outside
+xdist, two workers (``MUTANTS_WORKERS``) start at once and work through every
+collected mutant in the order pytest will ask for them; under xdist each xdist
+worker keeps one. To stay within minutes, each area stops at its first failing
+clause (the rest of it is skipped): that clause is the one recorded.
+``MUTANTS_ALL_CLAUSES=1`` runs and records every failing clause.
+
+``python -m mutants.matrix --kill-matrix PATH`` runs every mutant against every area.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from layers._compat import GENERATION, keras
+from mutants import DEFAULT_GENERATIONS, discover, spec_areas
+from mutants._runner import Job, WorkerPool
+
+MUTANTS, IMPORT_ERRORS = discover()
+AREAS = spec_areas()
+MIN_MUTANTS = 30
+# Each area stops at its first failing clause unless MUTANTS_ALL_CLAUSES=1 (slower; the kill matrix has them all).
+FIRST_FAILURE = os.environ.get("MUTANTS_ALL_CLAUSES", "").strip().lower() not in ("1", "true", "yes")
+REJECTION_TEST = "test_spec_rejects_mutant"
+
+
+def _job(mutant) -> Job:
+    return Job(spec=mutant.spec, areas=mutant.killed_by, profile=mutant.profile, first_failure=FIRST_FAILURE)
+
+
+@pytest.fixture(scope="module")
+def zoo_runs(request):
+    """``run(mutant) -> RunResult``, answered by a pool of in-process spec runners."""
+    in_xdist = "PYTEST_XDIST_WORKER" in os.environ
+    pool = WorkerPool(1 if in_xdist else None)
+    futures = {}
+
+    def submit(mutant):
+        if mutant.spec not in futures:
+            futures[mutant.spec] = pool.submit(_job(mutant))
+        return futures[mutant.spec]
+
+    if not in_xdist:  # under xdist the scheduler decides which mutants this process gets: no prefetch
+        for item in request.session.items:
+            mutant = getattr(getattr(item, "callspec", None), "params", {}).get("mutant")
+            if getattr(item, "originalname", None) == REJECTION_TEST and mutant is not None and mutant.runs_on(GENERATION):
+                submit(mutant)
+    yield lambda mutant: submit(mutant).result()
+    for future in futures.values():
+        future.cancel()  # an interrupted session (-x, Ctrl-C) does not wait for the rest of the zoo
+    pool.close()
+
+
+def test_mutant_modules_import():
+    """Every module in ``mutants/`` imports (a broken one would hide its mutants)."""
+    assert not IMPORT_ERRORS, "mutant modules that fail to import:\n" + "\n".join(
+        f"--- mutants.{name}\n{tb}" for name, tb in IMPORT_ERRORS.items()
+    )
+
+
+def test_zoo_has_at_least_30_mutants():
+    """The zoo holds at least 30 mutants."""
+    assert len(MUTANTS) >= MIN_MUTANTS, (
+        f"mutant count: expected >= {MIN_MUTANTS}, seen {len(MUTANTS)}: {[m.spec for m in MUTANTS]}"
+    )
+
+
+def test_mutant_class_names_are_unique():
+    """Mutant class names are unique across the zoo: they share the serialization package ``mutants``."""
+    seen: dict[str, str] = {}
+    duplicates = []
+    for mutant in MUTANTS:
+        if mutant.name in seen:
+            duplicates.append(f"{mutant.name} ({seen[mutant.name]} and {mutant.spec})")
+        seen[mutant.name] = mutant.spec
+    assert not duplicates, (
+        f"duplicate mutant class names: {duplicates}; the later registration of 'mutants>Name' replaces the "
+        "earlier one, so deserializing one mutant would give the other"
+    )
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.spec for m in MUTANTS])
+def test_mutant_is_well_formed(mutant):
+    """A mutant names its mistake, lists existing areas in KILLED_BY, and is registered under ``mutants``."""
+    problems = []
+    if not mutant.doc:
+        problems.append("no docstring: its first line must name the mistake")
+    if not mutant.killed_by:
+        problems.append("KILLED_BY is empty")
+    unknown = [area for area in mutant.killed_by if area not in AREAS]
+    if unknown:
+        problems.append(f"KILLED_BY names areas with no spec_tests/test_<area>.py: {unknown} (areas: {AREAS})")
+    if mutant.profile not in ("dense", "seed"):
+        problems.append(f"PROFILE {mutant.profile!r} is not 'dense' or 'seed'")
+    if not mutant.generations or not set(mutant.generations) <= set(DEFAULT_GENERATIONS):
+        problems.append(f"GENERATIONS {mutant.generations!r} must be a non-empty subset of {DEFAULT_GENERATIONS}")
+    registered = keras.utils.get_registered_name(mutant.cls)
+    if registered != f"mutants>{mutant.name}":
+        problems.append(f"registered name {registered!r}, expected 'mutants>{mutant.name}' "
+                        '(decorate it with @register_serializable(package="mutants"))')
+    assert not problems, f"{mutant.spec}: " + "; ".join(problems)
+
+
+def test_every_area_is_in_some_killed_by():
+    """Every spec area is named in the KILLED_BY of at least one mutant, so no area is dead weight."""
+    covered = {area for mutant in MUTANTS for area in mutant.killed_by}
+    missing = [area for area in AREAS if area not in covered]
+    assert not missing, f"spec areas no mutant lists in KILLED_BY: expected none, seen {missing}"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.spec for m in MUTANTS])
+def test_spec_rejects_mutant(mutant, zoo_runs):
+    """Each area in the mutant's KILLED_BY has at least one failing clause for it."""
+    if not mutant.runs_on(GENERATION):
+        pytest.skip(f"{mutant.spec} is a Keras {'/'.join(map(str, mutant.generations))} mistake; "
+                    f"this run is Keras {GENERATION}")
+    result = zoo_runs(mutant)
+    assert result.error is None, f"{mutant.spec}: the spec run itself failed: {result.error}"
+    print(f"{mutant.spec}: {mutant.doc}  ({result.seconds:.1f} s, profile {mutant.profile})")
+    for area in mutant.killed_by:
+        counts = result.counts.get(area, {})
+        print(f"  {area}: {counts.get('failed', 0)} failed, {counts.get('passed', 0)} passed, "
+              f"{counts.get('skipped', 0)} skipped")
+        for nodeid, message in result.failed.get(area, {}).items():
+            print(f"    {nodeid.split('::', 1)[-1]}: {message}")
+    accepted = [
+        f"{area} ({result.counts.get(area, {}).get('passed', 0)} passed, "
+        f"{result.counts.get(area, {}).get('skipped', 0)} skipped)"
+        for area in mutant.killed_by
+        if not result.killed_by(area)
+    ]
+    assert not accepted, (
+        f"{mutant.spec} ({mutant.doc}): expected every KILLED_BY area to reject it, "
+        f"seen these areas accept it: {', '.join(accepted)}"
+    )
+    passed = sum(c.get("passed", 0) for c in result.counts.values())
+    assert FIRST_FAILURE or passed >= 1, (
+        f"{mutant.spec}: expected a realistic mistake that still passes some clauses, seen every clause fail "
+        "(is it trivially broken?)"
+    )
