@@ -1,4 +1,4 @@
-"""Differential: given the same weights and inputs, the layer computes what the generation's ``keras.layers.Dense`` computes."""
+"""Differential: with the same weights and inputs, the layer computes what the generation's ``Dense`` computes."""
 
 from __future__ import annotations
 

@@ -209,7 +209,7 @@ def test_no_trainable_variable_gets_a_none_gradient(make_layer):
 @pytest.mark.parametrize("shape", [pytest.param((5, INPUT_DIM), id="x(5,4)", marks=pytest.mark.seed),
                                    pytest.param((2, 3, INPUT_DIM), id="x(2,3,4)")])
 def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, shape):
-    """One ``keras.optimizers.SGD(0.1)`` step on the tape's gradients moves each weight by ``-0.1 * closed-form gradient``."""
+    """One ``keras.optimizers.SGD(0.1)`` step on the tape's gradients moves each weight by ``-0.1 * its gradient``."""
     lr = 0.1
     setup = Setup(make_layer, shape)
     variables = setup.variables

@@ -8,7 +8,8 @@ from spec_tests import generation
 from spec_tests.generation import keras
 from spec_tests.helpers import check, random_inputs, weight_names
 
-NO_PATH = "legacy Keras 2 variables have no `path` (generation.HAS_PATH is False); the backing-variable-name clauses cover their scoped name"
+NO_PATH = ("legacy Keras 2 variables have no `path` (generation.HAS_PATH is False); "
+           "the backing-variable-name clauses cover their scoped name")
 NAME_HINT = 'create weights with self.add_weight(name="kernel", ...) and self.add_weight(name="bias", ...)'
 UNIQUE_HINT = ("do not set name= yourself in __init__; pass **kwargs to super().__init__ and let Keras derive a "
                "unique snake_case name")
@@ -56,7 +57,8 @@ def test_automatic_names_are_made_unique(make_layer, expected_auto_name, count):
 def test_explicit_name_is_kept(make_layer, name):
     """An explicit ``name=`` is the layer's name, and it scopes the weights' backing variables."""
     layer = _called(make_layer(3, name=name))
-    check(layer.name == name, "layer.name", name, layer.name, "pass **kwargs (name, dtype, trainable) to super().__init__")
+    check(layer.name == name, "layer.name", name, layer.name,
+          "pass **kwargs (name, dtype, trainable) to super().__init__")
     seen = generation.backing_name(layer.kernel)
     check(seen == f"{name}/kernel:0", "backing variable name of the kernel", f"{name}/kernel:0", seen)
 
@@ -164,7 +166,8 @@ def test_weights_of_two_layers_in_one_model_have_distinct_names(make_layer):
         model = keras.Sequential([keras.Input((4,)), first, second])
     except ValueError as exc:
         raise AssertionError(
-            f"Sequential with two layers of the class: expected it to build, seen ValueError: {exc}\nhint: {UNIQUE_HINT}"
+            f"Sequential with two layers of the class: expected it to build, seen ValueError: {exc}\n"
+            f"hint: {UNIQUE_HINT}"
         ) from exc
     check(first.name != second.name, "names of the two layers", "distinct", [first.name, second.name], UNIQUE_HINT)
     scoped = [generation.scoped_name(w) for w in model.weights]

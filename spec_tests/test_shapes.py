@@ -142,7 +142,7 @@ def test_compute_output_shape_before_build(make_layer):
     units=st.integers(min_value=1, max_value=5),
 )
 def test_shape_and_value_property(make_layer, leading, input_dim, units):
-    """For any input of rank 2 to 4, the output has shape ``(..., units)``, matches ``x @ W + b`` and ``compute_output_shape``."""
+    """Any input of rank 2 to 4 gives ``x @ W + b``, shaped ``(..., units)`` as ``compute_output_shape`` says."""
     shape = tuple(leading) + (input_dim,)
     layer = make_layer(units)
     x = random_array(shape, seed=sum(shape))

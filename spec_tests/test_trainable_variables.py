@@ -67,7 +67,7 @@ def test_trainable_false_makes_every_weight_non_trainable(make_layer, use_bias):
 
 
 def test_freezing_after_build_and_unfreezing(make_layer):
-    """Setting ``layer.trainable = False`` after build freezes every weight; setting it back restores ``[kernel, bias]``."""
+    """Setting ``layer.trainable = False`` after build freezes every weight; ``True`` restores ``[kernel, bias]``."""
     layer = _built(make_layer(3))
     layer.trainable = False
     check(layer.trainable_variables == [], "layer.trainable_variables after layer.trainable = False", [],
@@ -83,7 +83,7 @@ def test_freezing_after_build_and_unfreezing(make_layer):
 
 @pytest.mark.parametrize("use_bias", [True, False], ids=["use_bias=True", "use_bias=False"])
 def test_weights_are_trainable_then_non_trainable(make_layer, use_bias):
-    """``weights`` is ``trainable_variables`` followed by ``non_trainable_variables``, and ``trainable_weights`` is the same list."""
+    """``weights`` is ``trainable_variables`` then ``non_trainable_variables``; ``trainable_weights`` is the same list."""
     layer = _built(make_layer(3, use_bias=use_bias))
     expected = list(layer.trainable_variables) + list(layer.non_trainable_variables)
     check(_same_list(layer.weights, expected), "layer.weights", variable_labels(expected),
