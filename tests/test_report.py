@@ -274,7 +274,7 @@ def _table_hint():
 
 def test_json_report_and_hints(pytester, broken, tmp_path):
     out = tmp_path / "report.json"
-    result = _run(pytester, "--impl", broken, "--profile", "seed", "-k", SELECTION, "--spec-report", str(out))
+    result = _run(pytester, "--impl", broken, "-k", SELECTION, "--spec-report", str(out))
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=3)
     stdout = result.stdout.str()
@@ -286,7 +286,7 @@ def test_json_report_and_hints(pytester, broken, tmp_path):
     assert data["verdict"] == "DOES NOT CONFORM" and data["conforms"] is False
     assert data["implementation"] == {"spec": broken, "class": "transposed.TransposedKernel",
                                       "file": broken.rsplit(":", 1)[0]}
-    assert data["profile"]["name"] == "seed" and data["versions"]["runtime"] == generation.describe()
+    assert data["profile"]["name"] == "dense" and data["versions"]["runtime"] == generation.describe()
     assert data["areas"] == [{"area": "build", "passed": 0, "failed": 3, "xfailed": 0, "skipped": 0}]
     failed = {clause["id"]: clause for clause in data["failed"]}
     assert sorted(failed) == sorted(_build_id(name) for name in (CALL_FAILS, SHAPE_CHECK, OWN_HINT))
@@ -312,7 +312,7 @@ def test_xfail_file_and_markdown_report(pytester, broken, tmp_path):
         "spec_tests/test_build.py::test_build  # not a boundary: matches nothing\n"
     )
     out = tmp_path / "sub" / "report.md"
-    result = _run(pytester, "--impl", broken, "--profile", "seed", "-k", SELECTION, "--xfail-file", str(xfail),
+    result = _run(pytester, "--impl", broken, "-k", SELECTION, "--xfail-file", str(xfail),
                   "--spec-report", str(out), "-rx")
     result.assert_outcomes(failed=1, xfailed=2, warnings=2)
     result.stdout.fnmatch_lines([
@@ -331,7 +331,7 @@ def test_xfail_file_and_markdown_report(pytester, broken, tmp_path):
     assert "**DOES NOT CONFORM**" in markdown
     for expected in (
         f"| implementation | `{broken}` -> `transposed.TransposedKernel` |",
-        "| profile | seed: ",
+        "| profile | dense: ",
         generation.describe(),
         "| build | 0 | 1 | 2 | 0 |",
         f"### build: `{OWN_HINT}`",
@@ -446,7 +446,7 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
         return pytester.runpytest_inprocess(*command[3:]).ret
 
     monkeypatch.setattr(cli.subprocess, "call", run_in_process)
-    status = cli.main(["check", broken, "--profile", "seed", "--area", "build", "--report", str(out),
+    status = cli.main(["check", broken, "--area", "build", "--report", str(out),
                        "--xfail-file", str(xfail), "--", "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider",
                        "-k", SELECTION])
     assert status == pytest.ExitCode.TESTS_FAILED and len(calls) == 1
