@@ -29,11 +29,15 @@ OUTSIDE_LAYER = textwrap.dedent(
             self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
         def build(self, input_shape):
-            self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
+            input_dim = input_shape[-1]
+            if input_dim is None:
+                raise ValueError("MyLayer needs a known last input dimension")
+            self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
                                           initializer=self.kernel_initializer)
             self.bias = (self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer)
                          if self.use_bias else None)
-            self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
+            self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+            self.built = True  # Keras 2 does not set it after an explicit build()
 
         def call(self, inputs):
             return self.activation(affine(inputs, self.kernel, self.bias))
