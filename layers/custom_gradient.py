@@ -148,14 +148,7 @@ class CustomGradientDense(MyDenseLayer):
     """
 
     def call(self, inputs):
-        dtype = tf.as_dtype(self.compute_dtype)
-        if inputs.dtype != dtype:
-            if inputs.dtype == tf.string:
-                raise TypeError(
-                    f"{type(self).__name__} expects numeric inputs; received a tensor of "
-                    f"dtype {inputs.dtype.name}."
-                )
-            inputs = tf.cast(inputs, dtype)
+        inputs, dtype = self._cast_inputs(inputs)
         kernel = _read(self.kernel, dtype)
         if self.bias is None:
             outputs = affine_without_bias(inputs, kernel)

@@ -85,7 +85,8 @@ class MyDenseLayer(keras.layers.Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
 
-    def call(self, inputs):
+    def _cast_inputs(self, inputs):
+        """Cast numeric inputs to the compute dtype (int, bool, float64 -> float32), as Dense does; refuse strings."""
         dtype = tf.as_dtype(self.compute_dtype)
         if inputs.dtype != dtype:
             if inputs.dtype == tf.string:
@@ -94,6 +95,10 @@ class MyDenseLayer(keras.layers.Layer):
                     f"dtype {inputs.dtype.name}."
                 )
             inputs = tf.cast(inputs, dtype)
+        return inputs, dtype
+
+    def call(self, inputs):
+        inputs, dtype = self._cast_inputs(inputs)
         kernel = tf.cast(self.kernel, dtype)
         if inputs.shape.rank == 2:
             outputs = tf.matmul(inputs, kernel)
