@@ -2,29 +2,23 @@
 
 Keras 3 is the default. Legacy Keras 2 (the ``tf-keras`` package) is chosen the
 way TensorFlow chooses it: ``TF_USE_LEGACY_KERAS`` set to ``1``/``true`` before
-TensorFlow is first imported.
+TensorFlow is first imported. Which one runs is decided once, by the spec's
+:mod:`spec_tests.generation`, which ships in the same package; this module adds
+what layers need to be written once for both generations.
 """
 
 from __future__ import annotations
 
-import os
-
 import tensorflow as tf
 
-LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+from spec_tests.generation import GENERATION, LEGACY, keras
 
 if LEGACY:  # pragma: no cover - exercised by the legacy CI leg
-    import tf_keras as keras
-
     register_serializable = keras.utils.register_keras_serializable
     InputSpec = keras.layers.InputSpec
 else:
-    import keras
-
     register_serializable = keras.saving.register_keras_serializable
     InputSpec = keras.InputSpec
-
-GENERATION = 2 if LEGACY else 3
 
 
 def validate_units(units):

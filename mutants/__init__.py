@@ -5,6 +5,8 @@ Convention (see also ``tests/test_mutants.py``, which enforces it):
 * One module per spec area, ``mutants/<area>.py``, where ``<area>`` is the spec
   module's name without ``test_`` (``mutants/bias.py`` for ``spec_tests/test_bias.py``).
   Modules whose name starts with ``_``, and ``matrix``, are tools, not mutants.
+  The areas, and the order they are read in, come from the spec's catalogue
+  (:mod:`spec_tests.harness.catalogue`).
 * A mutant is a class defined in that module with a ``KILLED_BY`` attribute: the
   tuple of spec areas that MUST each have at least one failing clause for it.
   Its docstring's first line names the one mistake it makes.
@@ -31,14 +33,12 @@ import inspect
 import traceback
 from pathlib import Path
 
+from spec_tests.harness.catalogue import area_sort_key, spec_areas
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
-SPEC_DIR = REPO_ROOT / "spec_tests"
 
 #: Modules of this package that hold tools rather than mutants.
 TOOL_MODULES = frozenset({"matrix"})
-#: Spec modules that measure speed rather than state clauses; they are not areas a mutant can be killed by.
-NON_AREA_MARKERS = ("benchmark",)
 DEFAULT_GENERATIONS = (2, 3)
 
 
@@ -59,34 +59,10 @@ class Mutant:
         return generation in self.generations
 
 
-#: The order in which the spec reads (issues 2, 3 and 6); areas not listed here follow, alphabetically.
-AREA_ORDER = (
-    "construction", "build", "naming", "shapes", "trainable_variables", "bias", "gradients", "differential",
-    "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
-    "damaged_files",
-)
-
-
-def area_sort_key(area: str) -> tuple[int, str]:
-    return (AREA_ORDER.index(area) if area in AREA_ORDER else len(AREA_ORDER), area)
-
-
 def mutant_module_names() -> list[str]:
     """Names (without ``mutants.``) of the modules that may hold mutants, in the spec's reading order."""
     return sorted(
         (path.stem for path in PACKAGE_DIR.glob("*.py") if not path.stem.startswith("_") and path.stem not in TOOL_MODULES),
-        key=area_sort_key,
-    )
-
-
-def spec_areas() -> list[str]:
-    """Every spec area: ``spec_tests/test_<area>.py``, without benchmark modules, in the spec's reading order."""
-    return sorted(
-        (
-            path.stem.removeprefix("test_")
-            for path in SPEC_DIR.glob("test_*.py")
-            if not any(marker in path.stem for marker in NON_AREA_MARKERS)
-        ),
         key=area_sort_key,
     )
 

@@ -21,7 +21,8 @@ import sys
 import time
 
 from mutants import all_mutants, spec_areas
-from mutants._runner import Job, RunResult, WorkerPool, default_workers
+from spec_tests.harness.pool import Job, WorkerPool, default_workers
+from spec_tests.harness.results import RunResult
 
 EMPTY = "·"
 
@@ -45,11 +46,13 @@ def _areas_for(choice: str, mutant_killed_by: tuple[str, ...], every_area: list[
 
 
 def _cell(result: RunResult | None, area: str, listed: bool) -> str:
-    if result is None or area not in result.areas:
+    if result is None:
         return ""
-    failed = len(result.failed.get(area, {}))
-    if result.error and not result.counts:
+    if result.error and not result.clauses:
         return "err"
+    if area not in result.areas():
+        return ""
+    failed = len(result.failed_in(area))
     if failed:
         return f"**{failed}**" if listed else str(failed)
     return "**MISSED**" if listed else EMPTY
@@ -83,7 +86,7 @@ def render(rows, areas, generation_line: str, seconds: float, workers: int, comm
     out += ["", f"### Summary ({generation_line})", ""]
     mutant_rows = [r for r in rows if not r[0].startswith("control:")]
     run_rows = [r for r in mutant_rows if r[3] is not None]
-    killed = [r for r in run_rows if any(r[3].failed.values())]
+    killed = [r for r in run_rows if r[3].of("failed")]
     fully = [r for r in run_rows if all(r[3].killed_by(area) for area in r[2])]
     errors = [r for r in run_rows if r[3].error]
     out.append(f"- Mutants: {len(mutant_rows)} selected, {len(run_rows)} run on this generation "
@@ -104,7 +107,7 @@ def render(rows, areas, generation_line: str, seconds: float, workers: int, comm
     if control_rows:
         out += ["", "Controls (must have no failing clause):", ""]
     for label, _, _, result, _ in control_rows:
-        bad = {area: sorted(clauses) for area, clauses in result.failed.items() if clauses}
+        bad = {area: [c.name for c in result.failed_in(area)] for area in result.areas() if result.killed_by(area)}
         verdict = "no failing clause" if not bad and not result.error else f"FAILING: {bad} {result.error or ''}"
         out.append(f"- `{label.removeprefix('control: ')}`: {verdict}.")
     return "\n".join(out) + "\n"
@@ -130,21 +133,23 @@ def main(argv=None) -> int:
     mutants = [m for m in all_mutants() if args.only in m.spec]
     started = time.perf_counter()
     pool = WorkerPool(args.workers, recycle_after=8)
+    jobs: dict[str, Job] = {}
+    if not args.no_controls:
+        for spec, _ in controls(GENERATION):
+            jobs[spec] = Job(spec, _areas_for(args.areas, tuple(every_area), every_area))
+    for mutant in mutants:
+        if mutant.runs_on(GENERATION):
+            jobs[mutant.spec] = Job(mutant.spec, _areas_for(args.areas, mutant.killed_by, every_area), mutant.profile)
     futures = {}
     try:
-        if not args.no_controls:
-            for spec, _ in controls(GENERATION):
-                futures[spec] = pool.submit(Job(spec, _areas_for(args.areas, tuple(every_area), every_area)))
-        for mutant in mutants:
-            if mutant.runs_on(GENERATION):
-                futures[mutant.spec] = pool.submit(
-                    Job(mutant.spec, _areas_for(args.areas, mutant.killed_by, every_area), mutant.profile)
-                )
+        for spec, job in jobs.items():
+            futures[spec] = pool.submit(job)
         done = 0
         for spec, future in futures.items():
             result = future.result()
             done += 1
-            kills = ", ".join(f"{area} {len(c)}" for area, c in result.failed.items() if c) or "nothing"
+            kills = ", ".join(f"{area} {len(result.failed_in(area))}" for area in result.areas()
+                              if result.killed_by(area)) or "nothing"
             print(f"[{done}/{len(futures)}] {spec}: {result.seconds:.1f} s; failing: {kills}"
                   + (f"; ERROR {result.error}" if result.error else ""), file=sys.stderr, flush=True)
     finally:
@@ -164,7 +169,7 @@ def main(argv=None) -> int:
         else:
             rows.append((label, mutant.doc, mutant.killed_by, None,
                          f"Keras {'/'.join(map(str, mutant.generations))} only"))
-    shown_areas = sorted({a for f in futures.values() for a in f.result().areas}, key=every_area.index)
+    shown_areas = sorted({a for job in jobs.values() for a in job.areas}, key=every_area.index)
     command = "python -m mutants.matrix --kill-matrix " + args.kill_matrix + (
         f" --areas {args.areas}" if args.areas != "all" else "")
     if args.append:
@@ -176,7 +181,7 @@ def main(argv=None) -> int:
         handle.write(("\n" if args.append else HEADER + "\n") + text)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({spec: vars(future.result()) for spec, future in futures.items()}, handle, indent=1)
+            json.dump({spec: future.result().to_dict() for spec, future in futures.items()}, handle, indent=1)
     print(f"wrote {args.kill_matrix} ({len(rows)} rows, {len(shown_areas)} areas) in {seconds:.0f} s", file=sys.stderr)
     return 0
 

@@ -20,7 +20,7 @@ import hypothesis
 import pytest
 
 from spec_tests import generation
-from spec_tests.plugin import spec_state
+from spec_tests.harness.selection import spec_state
 
 SEED = 1234
 

@@ -13,7 +13,16 @@ import re
 
 import tensorflow as tf
 
-LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+#: The variable TensorFlow reads, at its first import, to choose legacy Keras 2 (the tf-keras package).
+LEGACY_ENV = "TF_USE_LEGACY_KERAS"
+
+
+def legacy_requested(environ=os.environ) -> bool:
+    """Whether ``environ`` asks for legacy Keras 2, as TensorFlow reads it (``1``, ``true`` or ``yes``)."""
+    return environ.get(LEGACY_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+LEGACY = legacy_requested()
 
 if LEGACY:  # pragma: no cover - exercised by the legacy CI leg
     import tf_keras as keras

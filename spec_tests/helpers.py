@@ -1,4 +1,4 @@
-"""Shared helpers for the clauses: assertions that explain themselves, weight access, data.
+"""Shared helpers for the clauses: assertions that explain themselves, data, weight access, closed forms.
 
 Every assertion here fails with a message of the form
 ``<what>: expected <expected>, seen <seen>`` and, where a known pitfall fits,
@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from spec_tests.generation import keras
+from spec_tests.generation import keras, short_name
+from spec_tests.harness.text import strip_ansi
+
+
+# --- Failures that teach: every assertion says what was expected, what was seen, and how to fix it
 
 
 class SpecFailure(AssertionError):
@@ -29,10 +33,31 @@ def check(condition: bool, what: str, expected, seen, hint: str | None = None) -
         fail(what, expected, seen, hint)
 
 
+# --- Data: seeded inputs and conversions
+
+
+def random_array(shape, seed: int = 0, dtype="float32", scale: float = 1.0) -> np.ndarray:
+    """A seeded standard-normal numpy array (times ``scale``)."""
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def random_inputs(shape, seed: int = 0, dtype="float32") -> tf.Tensor:
+    """:func:`random_array` as a tensor."""
+    return tf.constant(random_array(shape, seed, dtype))
+
+
 def to_numpy(value) -> np.ndarray:
     if hasattr(value, "numpy"):
         return np.asarray(value.numpy())
     return np.asarray(value)
+
+
+def dtype_name(dtype) -> str:
+    """``tf.float32``, ``"float32"`` and ``np.float32`` all become ``"float32"``."""
+    return tf.as_dtype(dtype).name
+
+
+# --- Comparisons
 
 
 def assert_close(seen, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6, hint: str | None = None):
@@ -61,9 +86,35 @@ def assert_shape(tensor, expected: tuple, what: str = "output shape", hint: str 
     check(seen == tuple(expected), what, tuple(expected), seen, hint)
 
 
+def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> None:
+    """``seen`` has the shape, dtype and exact bytes of ``expected`` (no tolerance)."""
+    seen_np, expected_np = to_numpy(seen), to_numpy(expected)
+    if seen_np.shape != expected_np.shape or seen_np.dtype != expected_np.dtype:
+        fail(what, f"shape {expected_np.shape} {expected_np.dtype}", f"shape {seen_np.shape} {seen_np.dtype}", hint)
+    if seen_np.tobytes() != expected_np.tobytes():
+        diff = np.abs(seen_np.astype(np.float64) - expected_np.astype(np.float64))
+        fail(what, "bit-identical values",
+             f"{int((seen_np != expected_np).sum())} of {seen_np.size} elements differ (max abs diff {np.nanmax(diff):.3g})",
+             hint)
+
+
+def assert_all_bit_identical(seen: list, expected: list, what: str, hint: str | None = None) -> None:
+    """Two lists of arrays (e.g. ``get_weights()``) have the same length and bit-identical items."""
+    check(len(seen) == len(expected), f"{what}: number of arrays", len(expected), len(seen), hint)
+    for i, (s, e) in enumerate(zip(seen, expected)):
+        assert_bit_identical(s, e, f"{what}: array {i}", hint)
+
+
+# --- Weights, read and written through the public kernel/bias attributes
+
+
 def weight_values(layer) -> list[np.ndarray]:
     """Copies of every weight's value, in ``layer.weights`` order."""
     return [np.array(to_numpy(w), copy=True) for w in layer.weights]
+
+
+def weight_names(layer) -> list[str]:
+    return [short_name(w) for w in layer.weights]
 
 
 def assert_weights_unchanged(layer, before: list[np.ndarray], what: str = "weights after the failed call"):
@@ -87,40 +138,28 @@ def set_dense_weights(layer, kernel, bias=None) -> None:
         layer.bias.assign(np.asarray(bias, dtype=dtype_name(layer.bias.dtype)))
 
 
-def random_inputs(shape, seed: int = 0, dtype="float32") -> tf.Tensor:
-    rng = np.random.default_rng(seed)
-    return tf.constant(rng.standard_normal(shape).astype(dtype))
+def layer_bias(layer):
+    """``layer.bias``, or None when the class has none (the seed profile's classes need no bias)."""
+    return getattr(layer, "bias", None)
 
 
-def dtype_name(dtype) -> str:
-    """``tf.float32``, ``"float32"`` and ``np.float32`` all become ``"float32"``."""
-    return tf.as_dtype(dtype).name
+def kernel_and_bias(layer) -> list:
+    """``[layer.kernel, layer.bias]``, or ``[layer.kernel]`` when the class has no bias (seed profile, use_bias=False)."""
+    bias = layer_bias(layer)
+    return [layer.kernel] if bias is None else [layer.kernel, bias]
 
 
-def weight_names(layer) -> list[str]:
-    from spec_tests.generation import short_name
-
-    return [short_name(w) for w in layer.weights]
-
-
-__all__ = [
-    "SpecFailure",
-    "assert_close",
-    "assert_shape",
-    "assert_weights_unchanged",
-    "check",
-    "dtype_name",
-    "fail",
-    "keras",
-    "random_inputs",
-    "set_dense_weights",
-    "to_numpy",
-    "weight_names",
-    "weight_values",
-]
+def contains_variable(variables, variable) -> bool:
+    """Whether ``variable`` is one of ``variables`` (by identity, not by value)."""
+    return any(v is variable for v in variables)
 
 
-# --- numpy closed forms and tape helpers (naming/shapes/bias/gradients/differential/tutorial clauses) ---
+def variable_labels(variables) -> list[str]:
+    return [f"{short_name(v)}{tuple(v.shape)}" for v in variables]
+
+
+# --- Closed forms in float64 numpy: what a dense layer must compute
+
 
 #: Activations by Keras identifier, as numpy closed forms: name -> (f(z), f'(z) given z).
 NUMPY_ACTIVATIONS = {
@@ -130,11 +169,6 @@ NUMPY_ACTIVATIONS = {
     "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
     "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
 }
-
-
-def random_array(shape, seed: int = 0, dtype="float32", scale: float = 1.0) -> np.ndarray:
-    """A seeded standard-normal numpy array (times ``scale``)."""
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
 
 
 def dense_closed_form(x, kernel, bias=None, activation=None) -> np.ndarray:
@@ -162,20 +196,16 @@ def dense_closed_form_gradients(x, kernel, upstream, bias=None, activation=None)
     return {"kernel": flat_x.T @ flat_g, "bias": flat_g.sum(axis=0), "inputs": g @ w64.T}
 
 
-def layer_bias(layer):
-    """``layer.bias``, or None when the class has none (the seed profile's classes need no bias)."""
-    return getattr(layer, "bias", None)
+def activity_l2_penalty(outputs, l2: float) -> float:
+    """What ``activity_regularizer=L2(l2)`` adds to the losses for one call: ``l2 * sum(y**2) / batch size``.
+
+    Both generations divide an activity penalty by the batch size (measured: Keras 3.15, tf-keras 2.21).
+    """
+    y = np.asarray(to_numpy(outputs), np.float64)
+    return float(l2 * np.sum(y**2) / y.shape[0])
 
 
-def contains_variable(variables, variable) -> bool:
-    """Whether ``variable`` is one of ``variables`` (by identity, not by value)."""
-    return any(v is variable for v in variables)
-
-
-def variable_labels(variables) -> list[str]:
-    from spec_tests.generation import short_name
-
-    return [f"{short_name(v)}{tuple(v.shape)}" for v in variables]
+# --- Gradients through TensorFlow's tape
 
 
 def tape_gradients(layer, inputs, upstream, variables):
@@ -196,62 +226,13 @@ def gradient_hint(name: str) -> str:
     return (f"the tape must see {name} used in call: use the variable itself (not a numpy copy, "
             f"tf.stop_gradient, or a value read in build), and keep it trainable")
 
-__all__ += [
-    "NUMPY_ACTIVATIONS",
-    "contains_variable",
-    "dense_closed_form",
-    "dense_closed_form_gradients",
-    "gradient_hint",
-    "layer_bias",
-    "random_array",
-    "tape_gradients",
-    "variable_labels",
-]
 
-
-# --- bit-identity and regularization penalties (serialization/training/graph clauses) ---
-
-
-def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> None:
-    """``seen`` has the shape, dtype and exact bytes of ``expected`` (no tolerance)."""
-    seen_np, expected_np = to_numpy(seen), to_numpy(expected)
-    if seen_np.shape != expected_np.shape or seen_np.dtype != expected_np.dtype:
-        fail(what, f"shape {expected_np.shape} {expected_np.dtype}", f"shape {seen_np.shape} {seen_np.dtype}", hint)
-    if seen_np.tobytes() != expected_np.tobytes():
-        diff = np.abs(seen_np.astype(np.float64) - expected_np.astype(np.float64))
-        fail(what, "bit-identical values",
-             f"{int((seen_np != expected_np).sum())} of {seen_np.size} elements differ (max abs diff {np.nanmax(diff):.3g})",
-             hint)
-
-
-def assert_all_bit_identical(seen: list, expected: list, what: str, hint: str | None = None) -> None:
-    """Two lists of arrays (e.g. ``get_weights()``) have the same length and bit-identical items."""
-    check(len(seen) == len(expected), f"{what}: number of arrays", len(expected), len(seen), hint)
-    for i, (s, e) in enumerate(zip(seen, expected)):
-        assert_bit_identical(s, e, f"{what}: array {i}", hint)
-
-
-def activity_l2_penalty(outputs, l2: float) -> float:
-    """What ``activity_regularizer=L2(l2)`` adds to the losses for one call: ``l2 * sum(y**2) / batch size``.
-
-    Both generations divide an activity penalty by the batch size (measured: Keras 3.15, tf-keras 2.21).
-    """
-    y = np.asarray(to_numpy(outputs), np.float64)
-    return float(l2 * np.sum(y**2) / y.shape[0])
-
-
-__all__ += ["activity_l2_penalty", "assert_all_bit_identical", "assert_bit_identical"]
-
-
-# --- refusals: errors that must name the problem (bad_input/damaged_files clauses) ---
-import re as _re  # noqa: E402
-
-_ANSI_CODES = _re.compile(r"\x1b\[[0-9;]*m")
+# --- Refusals: errors that must name the problem
 
 
 def error_text(exc: BaseException) -> str:
     """``str(exc)`` without the ANSI bold codes Keras 3 puts around its messages."""
-    return _ANSI_CODES.sub("", str(exc))
+    return strip_ansi(str(exc))
 
 
 def _word_label(word) -> str:
@@ -281,16 +262,33 @@ def expect_refusal(action, raises, names=(), what: str = "the call", hint: str |
     fail(what, expected, f"no error (returned {type(result).__name__})", hint)
 
 
-__all__ += ["error_text", "expect_refusal"]
-
-
-# --- the dense weights as a list (dtypes/distribution clauses) ---
-
-
-def kernel_and_bias(layer) -> list:
-    """``[layer.kernel, layer.bias]``, or ``[layer.kernel]`` when the class has no bias (seed profile, use_bias=False)."""
-    bias = layer_bias(layer)
-    return [layer.kernel] if bias is None else [layer.kernel, bias]
-
-
-__all__ += ["kernel_and_bias"]
+__all__ = [
+    "NUMPY_ACTIVATIONS",
+    "SpecFailure",
+    "activity_l2_penalty",
+    "assert_all_bit_identical",
+    "assert_bit_identical",
+    "assert_close",
+    "assert_shape",
+    "assert_weights_unchanged",
+    "check",
+    "contains_variable",
+    "dense_closed_form",
+    "dense_closed_form_gradients",
+    "dtype_name",
+    "error_text",
+    "expect_refusal",
+    "fail",
+    "gradient_hint",
+    "keras",
+    "kernel_and_bias",
+    "layer_bias",
+    "random_array",
+    "random_inputs",
+    "set_dense_weights",
+    "tape_gradients",
+    "to_numpy",
+    "variable_labels",
+    "weight_names",
+    "weight_values",
+]

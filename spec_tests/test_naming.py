@@ -93,23 +93,23 @@ def test_backing_variable_name_of_bias(make_layer):
     check(seen == expected, "backing variable name of the bias", expected, seen, NAME_HINT)
 
 
-@pytest.mark.seed
-def test_path_is_layer_slash_kernel(make_layer):
-    """On Keras 3, the kernel's ``path`` is ``<layer name>/kernel``."""
+def _check_path(make_layer, weight: str) -> None:
     if not generation.HAS_PATH:
         pytest.skip(NO_PATH)
     layer = _called(make_layer(3))
-    expected = f"{layer.name}/kernel"
-    check(layer.kernel.path == expected, "layer.kernel.path", expected, layer.kernel.path, NAME_HINT)
+    expected, seen = f"{layer.name}/{weight}", getattr(layer, weight).path
+    check(seen == expected, f"layer.{weight}.path", expected, seen, NAME_HINT)
+
+
+@pytest.mark.seed
+def test_path_is_layer_slash_kernel(make_layer):
+    """On Keras 3, the kernel's ``path`` is ``<layer name>/kernel``."""
+    _check_path(make_layer, "kernel")
 
 
 def test_path_of_bias_is_layer_slash_bias(make_layer):
     """On Keras 3, the bias's ``path`` is ``<layer name>/bias``."""
-    if not generation.HAS_PATH:
-        pytest.skip(NO_PATH)
-    layer = _called(make_layer(3))
-    expected = f"{layer.name}/bias"
-    check(layer.bias.path == expected, "layer.bias.path", expected, layer.bias.path, NAME_HINT)
+    _check_path(make_layer, "bias")
 
 
 def _paths(layer):

@@ -318,6 +318,20 @@ def _outputs(model, x) -> np.ndarray:
     return to_numpy(model(tf.constant(x), training=False))
 
 
+def _round_trip(make_layer, save, load, how: str) -> None:
+    """``save(model)`` then ``load(fresh model, what save returned)`` restores every weight and prediction exactly."""
+    x = _inputs()
+    model = _sequential(make_layer)
+    expected = _outputs(model, x)
+    saved = save(model)
+    fresh = _sequential(make_layer)
+    check(not np.array_equal(_outputs(fresh, x), expected), "a fresh model's predictions before loading",
+          "different from the saved model's (else the clause proves nothing)", "identical")
+    load(fresh, saved)
+    assert_all_bit_identical(_model_weights(fresh), _model_weights(model), f"weights after {how}", TRACKING_HINT)
+    assert_bit_identical(_outputs(fresh, x), expected, f"predictions after {how}", TRACKING_HINT)
+
+
 def _model_weights(model) -> list[np.ndarray]:
     return [to_numpy(w) for w in model.weights]
 
@@ -342,31 +356,17 @@ def test_keras_file_round_trip_is_bit_identical(make_layer, layer_cls, kind, tmp
 @pytest.mark.seed
 def test_weights_file_round_trip(make_layer, tmp_path):
     """``save_weights`` to a ``.weights.h5`` file and ``load_weights`` into a fresh model restore every weight bit-identically."""
-    x = _inputs()
-    model = _sequential(make_layer)
-    expected = _outputs(model, x)
     path = str(tmp_path / "model.weights.h5")
-    model.save_weights(path)
-    fresh = _sequential(make_layer)
-    check(not np.array_equal(_outputs(fresh, x), expected), "a fresh model's predictions before loading",
-          "different from the saved model's (else the clause proves nothing)", "identical")
-    fresh.load_weights(path)
-    assert_all_bit_identical(_model_weights(fresh), _model_weights(model), "weights after load_weights", TRACKING_HINT)
-    assert_bit_identical(_outputs(fresh, x), expected, "predictions after load_weights", TRACKING_HINT)
+    _round_trip(make_layer, lambda model: model.save_weights(path), lambda fresh, _: fresh.load_weights(path),
+                "load_weights")
 
 
 @pytest.mark.seed
 def test_tf_checkpoint_round_trip(make_layer, tmp_path):
     """A ``tf.train.Checkpoint`` of a model restores every weight of a fresh model bit-identically."""
-    x = _inputs()
-    model = _sequential(make_layer)
-    expected = _outputs(model, x)
-    prefix = tf.train.Checkpoint(model=model).write(str(tmp_path / "ckpt"))
-    fresh = _sequential(make_layer)
-    tf.train.Checkpoint(model=fresh).read(prefix).expect_partial()
-    assert_all_bit_identical(_model_weights(fresh), _model_weights(model), "weights after Checkpoint.read",
-                             TRACKING_HINT)
-    assert_bit_identical(_outputs(fresh, x), expected, "predictions after Checkpoint.read", TRACKING_HINT)
+    _round_trip(make_layer, lambda model: tf.train.Checkpoint(model=model).write(str(tmp_path / "ckpt")),
+                lambda fresh, prefix: tf.train.Checkpoint(model=fresh).read(prefix).expect_partial(),
+                "Checkpoint.read")
 
 
 @pytest.mark.seed

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from spec_tests.generation import LEGACY
+
 REPO = Path(__file__).resolve().parents[1]
-LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
 DENSE_SPEC = "tf_keras.layers:Dense" if LEGACY else "keras.layers:Dense"
 
 

@@ -6,14 +6,24 @@ import json
 
 import pytest
 
-from spec_tests import benchmarking as bm
+from spec_tests.harness.bench import __main__ as bench_main
+from spec_tests.harness.bench.cases import (
+    CASE_CAP, CONTENDERS, MODES, PEAK_FLOPS, QUICK_SHAPES, SHAPES, SKIPPED, SUITE, case_id, cases,
+)
+from spec_tests.harness.bench.table import (
+    COLUMNS, build_table, flag_lines, format_markdown, format_ratio, format_text, format_time, records_from_json,
+    table_cells, target_lines,
+)
+from spec_tests.harness.bench.paired import format_paired, paired_summary
+from spec_tests.harness.bench.plot import write_plot
+from spec_tests.harness.bench.plugin import run_kind
 from tests.support import run_spec, tail
 
 
-def record(mode, shape, contender, median, suite=bm.SUITE):
-    s = bm.SHAPES[shape]
+def record(mode, shape, contender, median, suite=SUITE):
+    s = SHAPES[shape]
     return {
-        "name": f"test_bench_dense[{bm.case_id(mode, shape, contender)}]",
+        "name": f"test_bench_dense[{case_id(mode, shape, contender)}]",
         "extra_info": {"suite": suite, "mode": mode, "shape": shape, "contender": contender,
                        "shape_label": s.label, "flops": s.flops(mode), "impl": "fake:Layer", "keras": "Keras 9"},
         "stats": {"median": median, "min": median / 2},
@@ -21,8 +31,8 @@ def record(mode, shape, contender, median, suite=bm.SUITE):
 
 
 def peak(median=0.1, when="first"):
-    return {"extra_info": {"suite": bm.SUITE, "mode": "peak", "contender": "peak", "shape": when,
-                           "flops": bm.PEAK_FLOPS},
+    return {"extra_info": {"suite": SUITE, "mode": "peak", "contender": "peak", "shape": when,
+                           "flops": PEAK_FLOPS},
             "stats": {"median": median, "min": median}}
 
 
@@ -39,64 +49,64 @@ def fake_records():
 
 
 def test_rows_are_grouped_per_mode_and_shape_in_run_order():
-    table = bm.build_table(fake_records())
+    table = build_table(fake_records())
     assert [(r.mode, r.shape) for r in table.rows] == [("eager", "small"), ("tf_function", "medium")]
     assert table.impl == "fake:Layer" and table.keras == "Keras 9"
 
 
 def test_ratios_gflops_and_percent_of_peak():
-    table = bm.build_table(fake_records())
+    table = build_table(fake_records())
     row = table.rows[1]
     assert row.ratio("raw") == pytest.approx(1.1)
     assert row.ratio("keras_dense") == pytest.approx(2.2 / 2.1)
     flops = 2 * 256 * 1024 * 1024
     assert row.gflops == pytest.approx(flops / 2.2e-3 / 1e9)
-    assert table.peak.gflops == pytest.approx(bm.PEAK_FLOPS / 0.1 / 1e9)
+    assert table.peak.gflops == pytest.approx(PEAK_FLOPS / 0.1 / 1e9)
     assert table.percent_of_peak(row) == pytest.approx(100 * row.gflops / table.peak.gflops)
 
 
 def test_peak_is_the_best_measurement_and_a_load_change_is_reported():
-    steady = bm.build_table(fake_records() + [peak(0.11, "last")])
+    steady = build_table(fake_records() + [peak(0.11, "last")])
     assert steady.peak.seconds == 0.1 and steady.load_changed is None
-    assert "warning" not in bm.format_text(steady)
-    busy = bm.build_table(fake_records() + [peak(0.3, "last")])
+    assert "warning" not in format_text(steady)
+    busy = build_table(fake_records() + [peak(0.3, "last")])
     assert busy.peak.seconds == 0.1 and busy.load_changed == pytest.approx(3.0)
     assert "warning: the machine's load changed during the run (peak matmul first 100 ms, last 300 ms: 3.0x apart)" \
-        in bm.format_text(busy)
+        in format_text(busy)
 
 
 def test_table_of_another_statistic():
-    table = bm.build_table(fake_records(), stat="min")
+    table = build_table(fake_records(), stat="min")
     assert table.rows[0].medians["impl"] == pytest.approx(1.5e-3)
-    assert "min time per call" in bm.format_text(table)
+    assert "min time per call" in format_text(table)
 
 
 def test_rounds_fill_the_budget_within_bounds():
-    small = bm.SHAPES["small"]
+    small = SHAPES["small"]
     assert small.rounds(small.budget / (small.min_rounds + 5)) == small.min_rounds + 5
     assert small.rounds(0.05) == small.min_rounds
     assert small.rounds(1e-9) == small.max_rounds
     # On a busy machine a slow call gets fewer rounds than min_rounds, but never fewer than 3.
-    slow = bm.CASE_CAP / 5
-    assert small.rounds(slow) == 5 and small.rounds(bm.CASE_CAP * 10) == 3
+    slow = CASE_CAP / 5
+    assert small.rounds(slow) == 5 and small.rounds(CASE_CAP * 10) == 3
 
 
 def test_training_step_counts_three_matmuls_and_predict_counts_batches():
-    medium = bm.SHAPES["medium"]
+    medium = SHAPES["medium"]
     assert medium.flops("train_step") == 3 * medium.flops("tf_function") == 3 * 2 * 256 * 1024 * 1024
     assert medium.flops("predict") == medium.predict_batches * medium.forward_flops
-    rank3 = bm.SHAPES["rank3"]
+    rank3 = SHAPES["rank3"]
     assert rank3.rows == 32 * 128 and rank3.label == "32x128x512->512"
 
 
 def test_ratio_above_limit_is_flagged_and_named():
-    table = bm.build_table(fake_records())
-    cells = bm.table_cells(table)
+    table = build_table(fake_records())
+    cells = table_cells(table)
     eager = cells[0]
-    assert eager[bm.COLUMNS.index("impl/raw")] == "10.00 !!"
-    assert eager[bm.COLUMNS.index("impl/Dense")] == "1.20"
+    assert eager[COLUMNS.index("impl/raw")] == "10.00 !!"
+    assert eager[COLUMNS.index("impl/Dense")] == "1.20"
     assert "!!" not in " ".join(cells[1])
-    (line,) = bm.flag_lines(table)
+    (line,) = flag_lines(table)
     assert line.startswith("!! eager small (32x64->64): impl is slower than baseline raw by 10.0x (3 ms vs 300 µs)")
     # keras_dense is 8.3x slower than raw too, and impl is in line with it: Keras's overhead, said so.
     assert "keras_dense/raw is 8.3x too, so this is Keras's own layer overhead" in line
@@ -105,36 +115,36 @@ def test_ratio_above_limit_is_flagged_and_named():
 def test_no_overhead_excuse_when_impl_is_far_slower_than_dense_too():
     records = [record("train_step", "medium", "impl", 12.0), record("train_step", "medium", "raw", 0.035),
                record("train_step", "medium", "keras_dense", 0.06)]
-    raw_line, dense_line = bm.flag_lines(bm.build_table(records))
+    raw_line, dense_line = flag_lines(build_table(records))
     assert "baseline raw by 342.9x" in raw_line and "overhead" not in raw_line
     assert "baseline keras_dense by 200.0x" in dense_line
 
 
 def test_exactly_the_limit_is_not_flagged():
-    assert bm.format_ratio(1.5) == "1.50"
-    assert bm.format_ratio(1.51) == "1.51 !!"
-    assert bm.format_ratio(None) == "-"
+    assert format_ratio(1.5) == "1.50"
+    assert format_ratio(1.51) == "1.51 !!"
+    assert format_ratio(None) == "-"
 
 
 def test_overhead_note_only_when_dense_is_slow_too():
     records = [record("xla", "large", "impl", 2.0), record("xla", "large", "raw", 1.0),
                record("xla", "large", "keras_dense", 1.0)]
-    raw_line, dense_line = bm.flag_lines(bm.build_table(records))
+    raw_line, dense_line = flag_lines(build_table(records))
     assert "baseline raw by 2.0x" in raw_line and "overhead" not in raw_line
     assert "baseline keras_dense by 2.0x" in dense_line
 
 
 def test_missing_contender_and_peak_leave_blank_cells():
-    table = bm.build_table([record("xla", "small", "impl", 1e-4), record("xla", "small", "raw", 1e-4)])
-    (cells,) = bm.table_cells(table)
-    assert cells[bm.COLUMNS.index("keras_dense")] == "-"
-    assert cells[bm.COLUMNS.index("impl/Dense")] == "-"
-    assert cells[bm.COLUMNS.index("% peak")] == "-"
-    assert "not measured" in bm.format_text(table)
+    table = build_table([record("xla", "small", "impl", 1e-4), record("xla", "small", "raw", 1e-4)])
+    (cells,) = table_cells(table)
+    assert cells[COLUMNS.index("keras_dense")] == "-"
+    assert cells[COLUMNS.index("impl/Dense")] == "-"
+    assert cells[COLUMNS.index("% peak")] == "-"
+    assert "not measured" in format_text(table)
 
 
 def test_other_suites_records_are_ignored():
-    table = bm.build_table([record("xla", "small", "impl", 1e-4, suite="someone-else")])
+    table = build_table([record("xla", "small", "impl", 1e-4, suite="someone-else")])
     assert table.rows == []
 
 
@@ -142,7 +152,7 @@ def test_targets_met_and_missed():
     records = [record("tf_function", "medium", "impl", 1.04), record("tf_function", "medium", "raw", 1.0),
                record("xla", "medium", "impl", 1.10), record("xla", "medium", "raw", 1.0),
                record("eager", "small", "impl", 0.9), record("eager", "small", "keras_dense", 1.0)]
-    results = dict(bm.target_lines(bm.build_table(records)))
+    results = dict(target_lines(build_table(records)))
     assert sum(results.values()) == 2
     met = [text for text, ok in results.items() if ok]
     assert any("tf_function medium" in t for t in met) and any("eager small" in t for t in met)
@@ -151,20 +161,20 @@ def test_targets_met_and_missed():
 
 
 def test_time_formatting():
-    assert bm.format_time(0.2) == "200 ms"
-    assert bm.format_time(1.234) == "1.23 s"
-    assert bm.format_time(4.5e-5) == "45 µs"
-    assert bm.format_time(3.21e-4) == "321 µs"
-    assert bm.format_time(None) == "-"
+    assert format_time(0.2) == "200 ms"
+    assert format_time(1.234) == "1.23 s"
+    assert format_time(4.5e-5) == "45 µs"
+    assert format_time(3.21e-4) == "321 µs"
+    assert format_time(None) == "-"
 
 
 def test_text_and_markdown_tables():
-    table = bm.build_table(fake_records())
-    text = bm.format_text(table)
+    table = build_table(fake_records())
+    text = format_text(table)
     assert "impl/raw" in text and "impl/Dense" in text and "GFLOP/s" in text and "% peak" in text
     assert "machine peak" in text and "172 GFLOP/s" in text
     assert "10.00 !!" in text and "!! eager small" in text
-    markdown = bm.format_markdown(table, "context line")
+    markdown = format_markdown(table, "context line")
     lines = markdown.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| mode"))
     assert lines[header + 1].startswith("|---|---|---:")
@@ -174,7 +184,7 @@ def test_text_and_markdown_tables():
 
 def test_plot_is_a_png(tmp_path):
     pytest.importorskip("matplotlib")
-    path = bm.write_plot(bm.build_table(fake_records()), tmp_path / "sub" / "bench.png")
+    path = write_plot(build_table(fake_records()), tmp_path / "sub" / "bench.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -182,20 +192,20 @@ def test_table_from_a_saved_json_run(tmp_path, capsys):
     path = tmp_path / "0001_run.json"
     path.write_text(json.dumps({"datetime": "today", "benchmarks": fake_records() + [
         {"name": "test_other", "extra_info": {}, "stats": {"median": 1.0}}]}))
-    assert len(bm.records_from_json(json.loads(path.read_text()))) == len(fake_records())
-    assert bm.main([str(path), "--markdown"]) == 0
+    assert len(records_from_json(json.loads(path.read_text()))) == len(fake_records())
+    assert bench_main.main([str(path), "--markdown"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Run of today") and "| eager | small 32x64->64 |" in out
 
 
 def test_cases_cover_every_mode_shape_and_contender_but_the_skipped():
-    ids = [bm.case_id(m, s.name, c) for m, s, c in bm.cases()]
+    ids = [case_id(m, s.name, c) for m, s, c in cases()]
     assert len(ids) == len(set(ids))
-    expected = len(bm.MODES) * len(bm.SHAPES) * len(bm.CONTENDERS) - len(bm.SKIPPED) * len(bm.CONTENDERS)
+    expected = len(MODES) * len(SHAPES) * len(CONTENDERS) - len(SKIPPED) * len(CONTENDERS)
     assert len(ids) == expected
-    for (mode, shape), why in bm.SKIPPED.items():
+    for (mode, shape), why in SKIPPED.items():
         assert why and not any(i.startswith(f"{mode}-{shape}-") for i in ids)
-    assert set(bm.QUICK_SHAPES) <= set(bm.SHAPES)
+    assert set(QUICK_SHAPES) <= set(SHAPES)
 
 
 class FakeConfig:
@@ -216,12 +226,12 @@ class FakeConfig:
     ({"benchmark_enable": True}, "timed"),
 ])
 def test_run_kind(options, kind):
-    assert bm.run_kind(FakeConfig(**options)) == kind
+    assert run_kind(FakeConfig(**options)) == kind
 
 
 def test_default_run_deselects_every_benchmark():
     proc = run_spec("spec_tests/test_benchmarks.py", "--collect-only", "-q", timeout=300)
-    n = sum(1 for _ in bm.cases()) + 2  # and the two peak matmuls
+    n = sum(1 for _ in cases()) + 2  # and the two peak matmuls
     assert f"{n} deselected" in proc.output, tail(proc.output)
     assert "test_bench_dense[" not in proc.output.replace("benchmarks deselected", ""), tail(proc.output)
     assert "pytest --benchmark-only" in proc.output, tail(proc.output)
@@ -230,10 +240,10 @@ def test_default_run_deselects_every_benchmark():
 def test_paired_summary_takes_ratios_round_by_round():
     # A load burst in round 2 slows every contender alike: per-round ratios stay 1.1 and 2.0.
     times = {"impl": [1.1, 11.0, 1.1], "raw": [1.0, 10.0, 1.0], "keras_dense": [0.55, 5.5, 0.55]}
-    summary = bm.paired_summary(times)
+    summary = paired_summary(times)
     assert summary["rounds"] == 3
     assert summary["medians"]["impl"] == 1.1
     assert summary["impl/raw"] == pytest.approx((1.1, 1.1, 1.1))
     assert summary["impl/keras_dense"] == pytest.approx((2.0, 2.0, 2.0))
-    line = bm.format_paired("xla", "medium", summary)
+    line = format_paired("xla", "medium", summary)
     assert "impl/raw=1.100" in line and "impl/Dense=2.000" in line and "rounds=3" in line

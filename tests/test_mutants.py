@@ -7,7 +7,7 @@ failing clauses are printed (``pytest -rA`` or ``-s`` shows them), so the test
 also records *which* clauses reject each mutant.
 
 Speed: the runs happen in worker processes that import TensorFlow once and run
-``pytest.main`` in-process, job after job (``mutants/_runner.py``). Outside
+``pytest.main`` in-process, job after job (``spec_tests/harness/pool.py``). Outside
 xdist, two workers (``MUTANTS_WORKERS``) start at once and work through every
 collected mutant in the order pytest will ask for them; under xdist each xdist
 worker keeps one. To stay within minutes, each area stops at its first failing
@@ -25,7 +25,7 @@ import pytest
 
 from layers._compat import GENERATION, keras
 from mutants import DEFAULT_GENERATIONS, discover, spec_areas
-from mutants._runner import Job, WorkerPool
+from spec_tests.harness.pool import Job, WorkerPool
 
 MUTANTS, IMPORT_ERRORS = discover()
 AREAS = spec_areas()
@@ -129,14 +129,12 @@ def test_spec_rejects_mutant(mutant, zoo_runs):
     assert result.error is None, f"{mutant.spec}: the spec run itself failed: {result.error}"
     print(f"{mutant.spec}: {mutant.doc}  ({result.seconds:.1f} s, profile {mutant.profile})")
     for area in mutant.killed_by:
-        counts = result.counts.get(area, {})
-        print(f"  {area}: {counts.get('failed', 0)} failed, {counts.get('passed', 0)} passed, "
-              f"{counts.get('skipped', 0)} skipped")
-        for nodeid, message in result.failed.get(area, {}).items():
-            print(f"    {nodeid.split('::', 1)[-1]}: {message}")
+        counts = result.area_counts(area)
+        print(f"  {area}: {counts['failed']} failed, {counts['passed']} passed, {counts['skipped']} skipped")
+        for clause in result.failed_in(area):
+            print(f"    {clause.name}: {clause.first_line}")
     accepted = [
-        f"{area} ({result.counts.get(area, {}).get('passed', 0)} passed, "
-        f"{result.counts.get(area, {}).get('skipped', 0)} skipped)"
+        f"{area} ({result.area_counts(area)['passed']} passed, {result.area_counts(area)['skipped']} skipped)"
         for area in mutant.killed_by
         if not result.killed_by(area)
     ]
@@ -144,7 +142,7 @@ def test_spec_rejects_mutant(mutant, zoo_runs):
         f"{mutant.spec} ({mutant.doc}): expected every KILLED_BY area to reject it, "
         f"seen these areas accept it: {', '.join(accepted)}"
     )
-    passed = sum(c.get("passed", 0) for c in result.counts.values())
+    passed = result.totals()["passed"]
     assert FIRST_FAILURE or passed >= 1, (
         f"{mutant.spec}: expected a realistic mistake that still passes some clauses, seen every clause fail "
         "(is it trivially broken?)"

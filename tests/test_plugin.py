@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from spec_tests.plugin import ImplSpecError, load_impl
+from spec_tests.harness.selection import ImplSpecError, load_impl
 from tests.support import DENSE_SPEC, run_spec, tail
 
 OUTSIDE_LAYER = textwrap.dedent(

@@ -24,8 +24,11 @@ import hypothesis  # noqa: F401
 import layers  # noqa: F401
 import spec_tests
 import spec_tests.conftest  # noqa: F401
-from spec_tests import cli, generation, hints
-from spec_tests.report import XfailEntry, canonical_id, clause_rule, own_hint, parse_xfail_file
+from spec_tests import generation
+from spec_tests.harness import cli, hints
+from spec_tests.harness.catalogue import canonical_id, clause_rule
+from spec_tests.harness.text import own_hint
+from spec_tests.harness.xfail import XfailEntry, parse_xfail_file
 
 pytest_plugins = ["pytester"]
 
@@ -429,7 +432,7 @@ def test_console_script_is_declared():
     from importlib.metadata import entry_points
 
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
-    assert scripts.get("layer-spec") == "spec_tests.cli:main"
+    assert scripts.get("layer-spec") == "spec_tests.harness.cli:main"
 
 
 def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broken, tmp_path, monkeypatch):

@@ -1,14 +1,15 @@
-"""The pytest plugin of the executable spec (registered through the ``pytest11`` entry point).
+"""Selection: the one place where the implementation under test and its profile are chosen.
 
-It owns the one place where the implementation under test is chosen:
 
 * ``--impl SPEC`` or ``LAYER_SPEC_IMPL``: ``dotted.module:Class`` or ``path/to/file.py:Class``;
 * ``--profile dense|seed`` or ``LAYER_SPEC_PROFILE``: which contract the class promises.
 
-Everything else (the clauses, the fixtures) receives the choice through
-:func:`spec_state`. The plugin stays dormant in pytest runs that do not
-collect ``spec_tests`` and name no implementation, so installing the package
-never slows down or changes another project's test run.
+Everything else (the clauses' fixtures, the report, the benchmarks) receives
+the choice through :func:`spec_state` or :func:`active`. This part also prints
+the run's header and skips the clauses a profile does not promise. It stays
+dormant in pytest runs that do not collect ``spec_tests`` and name no
+implementation, so installing the package never slows down or changes another
+project's test run.
 """
 
 from __future__ import annotations
@@ -23,13 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from spec_tests.harness.catalogue import DEFAULT_PROFILE, PROFILES, SEED_MARKER, is_spec_item
+
 DEFAULT_IMPL = "layers:MyDenseLayer"
-PROFILES = ("dense", "seed")
-PROFILE_HELP = {
-    "dense": "the full keras.layers.Dense contract: Cls(units, activation=None, use_bias=True, ...initializers, "
-    "regularizers, constraints..., **base kwargs), kernel and bias, inputs of rank >= 2",
-    "seed": "the tutorial's minimal contract: Cls(num_outputs) positional only, a kernel and no bias, rank-2 inputs",
-}
 
 
 class ImplSpecError(Exception):
@@ -52,24 +49,21 @@ _STATE_KEY = pytest.StashKey[SpecState]()
 _CONFIG: list = []
 
 
-def pytest_addoption(parser):
+def add_option(parser, flag: str, help: str, **kwargs) -> None:
+    """Add ``--flag`` to the spec's option group, stored as ``layer_spec_<flag>`` (default None)."""
     group = parser.getgroup("layer-spec", "executable spec for custom Keras dense layers")
-    group.addoption(
-        "--impl",
-        dest="layer_spec_impl",
-        default=None,
-        metavar="SPEC",
-        help="layer class under test: dotted.module:Class or path/to/file.py:Class "
-        f"(default: $LAYER_SPEC_IMPL, else {DEFAULT_IMPL})",
-    )
-    group.addoption(
-        "--profile",
-        dest="layer_spec_profile",
-        default=None,
-        choices=PROFILES,
-        help="contract the class promises: dense (default) or seed (the tutorial's Cls(num_outputs), kernel only); "
-        "default: $LAYER_SPEC_PROFILE, else dense",
-    )
+    kwargs.setdefault("dest", "layer_spec_" + flag.lstrip("-").replace("-", "_"))
+    kwargs.setdefault("default", None)
+    group.addoption(flag, help=help, **kwargs)
+
+
+def pytest_addoption(parser):
+    add_option(parser, "--impl", metavar="SPEC",
+               help="layer class under test: dotted.module:Class or path/to/file.py:Class "
+               f"(default: $LAYER_SPEC_IMPL, else {DEFAULT_IMPL})")
+    add_option(parser, "--profile", choices=tuple(PROFILES),
+               help="contract the class promises: dense (default) or seed (the tutorial's Cls(num_outputs), kernel "
+               "only); default: $LAYER_SPEC_PROFILE, else dense")
 
 
 def load_impl(spec: str) -> tuple[type, str]:
@@ -157,7 +151,7 @@ def _runs_spec(config) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    config.addinivalue_line("markers", "seed: the clause belongs to the seed profile's (tutorial) contract too")
+    config.addinivalue_line("markers", f"{SEED_MARKER}: the clause belongs to the seed profile's (tutorial) contract too")
     config.addinivalue_line("markers", "slow_clause: a clause that takes over a second; still part of the spec")
     _CONFIG[:] = [config]
     if _runs_spec(config):
@@ -184,7 +178,7 @@ def resolve(config) -> SpecState:
         return state
     impl, profile = _requested(config)
     impl = impl or DEFAULT_IMPL
-    profile = profile or "dense"
+    profile = profile or DEFAULT_PROFILE
     if profile not in PROFILES:
         raise pytest.UsageError(f"--profile/LAYER_SPEC_PROFILE {profile!r}: expected one of {', '.join(PROFILES)}")
     try:
@@ -209,23 +203,9 @@ def pytest_report_header(config):
 
     return [
         f"layer-spec: impl {state.spec} -> {state.label} ({state.source})",
-        f"layer-spec: profile {state.profile}: {PROFILE_HELP[state.profile]}",
+        f"layer-spec: profile {state.profile}: {PROFILES[state.profile]}",
         f"layer-spec: {generation.describe()}",
     ]
-
-
-def is_spec_item(item) -> bool:
-    return item.nodeid.replace("\\", "/").split("::")[0].split("/")[-2:-1] == ["spec_tests"] or (
-        getattr(item, "module", None) is not None and item.module.__name__.startswith("spec_tests.")
-    )
-
-
-def area_of(item) -> str:
-    """The spec area of a clause: its module name without ``test_``."""
-    module = getattr(item, "module", None)
-    name = module.__name__.rsplit(".", 1)[-1] if module is not None else item.nodeid.split("::")[0]
-    name = name.rsplit("/", 1)[-1].removesuffix(".py")
-    return name.removeprefix("test_")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -237,7 +217,7 @@ def pytest_collection_modifyitems(config, items):
     if state.profile == "seed":
         skip = pytest.mark.skip(reason="not in the seed profile's contract (Cls(num_outputs), kernel only)")
         for item in items:
-            if is_spec_item(item) and item.get_closest_marker("seed") is None:
+            if is_spec_item(item) and item.get_closest_marker(SEED_MARKER) is None:
                 item.add_marker(skip)
 
 

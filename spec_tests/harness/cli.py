@@ -22,21 +22,18 @@ first sentence of its docstring.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import importlib
 import importlib.util
-import inspect
 import os
-import pkgutil
 import subprocess
 import sys
 
-PROFILES = ("dense", "seed")
+from spec_tests.harness.catalogue import DEFAULT_PROFILE, PROFILES, Clause, iter_areas
 _EXAMPLES = """examples:
   layer-spec check mypkg.layers:MyDense
   layer-spec check path/to/file.py:MyDense --profile seed --report out.md
   layer-spec check mypkg.layers:MyDense --legacy --area build -- -x -n 2
-  layer-spec list --markdown > SPEC.md"""
+  layer-spec list --markdown > SPEC.md
+  layer-spec bench paired --seconds 5"""
 _LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 
 
@@ -47,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list,bench}")
 
     check = commands.add_parser(
         "check",
@@ -57,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         "import, 4 usage error (e.g. the class cannot be imported), 5 no clause selected",
     )
     check.add_argument("impl", metavar="SPEC", help="the class: dotted.module:Class or path/to/file.py:Class")
-    check.add_argument("--profile", choices=PROFILES, default="dense",
+    check.add_argument("--profile", choices=tuple(PROFILES), default=DEFAULT_PROFILE,
                        help="dense: the full keras.layers.Dense contract (default); seed: the tutorial's "
                        "Cls(num_outputs), kernel only")
     check.add_argument("--report", metavar="PATH", help="write the conformance report: Markdown, or JSON for *.json")
@@ -76,14 +73,25 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the spec as a document: every clause with its one-sentence rule.",
     )
     listing.add_argument("--markdown", action="store_true", help="print Markdown instead of plain text")
-    listing.add_argument("--profile", choices=PROFILES, default=None,
+    listing.add_argument("--profile", choices=tuple(PROFILES), default=None,
                          help="only the clauses of this profile (seed: the tutorial's minimal contract)")
     listing.add_argument("--area", action="append", default=[], metavar="AREA", help="only this area (repeatable)")
+
+    commands.add_parser(
+        "bench",
+        help="benchmark tools: the table of a saved run, or paired timing (layer-spec bench --help)",
+        description="Forwarded to python -m spec_tests.harness.bench.",
+        add_help=False,
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        from spec_tests.harness.bench.__main__ import main as bench_main
+
+        return bench_main(argv[1:])
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -143,77 +151,9 @@ def check(args, extra: list[str]) -> int:
 # --------------------------------------------------------------------------- list
 
 
-@dataclasses.dataclass
-class Clause:
-    area: str
-    name: str
-    rule: str
-    cases: int
-    seed: bool
-    line: int
-
-
-def _marks(obj) -> list:
-    marks = getattr(obj, "pytestmark", [])
-    return list(marks) if isinstance(marks, (list, tuple)) else [marks]
-
-
-def _cases(function) -> int:
-    cases = 1
-    for mark in _marks(function):
-        if mark.name == "parametrize":
-            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", [])
-            try:
-                cases *= max(len(values), 1)
-            except TypeError:
-                pass
-    return cases
-
-
-def collect_clauses() -> tuple[list[tuple[str, str, list[Clause]]], list[tuple[str, str]]]:
-    """Import every spec module; return ``[(area, module summary, clauses)]`` and ``[(module, error)]``."""
-    import spec_tests
-    from spec_tests.report import NOT_CLAUSE_MARKERS, clause_rule
-
-    areas, errors = [], []
-    for info in sorted(pkgutil.iter_modules(spec_tests.__path__), key=lambda m: m.name):
-        if not info.name.startswith("test_"):
-            continue
-        module_name = f"spec_tests.{info.name}"
-        try:
-            module = importlib.import_module(module_name)
-        except BaseException as exc:  # noqa: BLE001 - pytest.skip at import time raises a BaseException
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            errors.append((module_name, f"{type(exc).__name__}: {exc}"))
-            continue
-        area = info.name.removeprefix("test_")
-        if any(mark.name in NOT_CLAUSE_MARKERS for mark in _marks(module)):
-            continue
-        module_seed = any(mark.name == "seed" for mark in _marks(module))
-        clauses = []
-        for name, obj in vars(module).items():
-            functions = []
-            if name.startswith("test") and inspect.isfunction(obj) and obj.__module__ == module_name:
-                functions.append((name, obj, module_seed))
-            elif name.startswith("Test") and inspect.isclass(obj) and obj.__module__ == module_name:
-                class_seed = module_seed or any(mark.name == "seed" for mark in _marks(obj))
-                functions += [(f"{name}::{attr}", member, class_seed) for attr, member in vars(obj).items()
-                              if attr.startswith("test") and inspect.isfunction(member)]
-            for qualname, function, inherited_seed in functions:
-                if any(mark.name in NOT_CLAUSE_MARKERS for mark in _marks(function)):
-                    continue
-                seed = inherited_seed or any(mark.name == "seed" for mark in _marks(function))
-                line = inspect.getsourcelines(function)[1] if hasattr(function, "__code__") else 0
-                clauses.append(Clause(area, qualname, clause_rule(function), _cases(function), seed, line))
-        clauses.sort(key=lambda clause: clause.line)
-        summary = " ".join((inspect.getdoc(module) or "").split("\n\n", 1)[0].split())
-        areas.append((area, summary, clauses))
-    return areas, errors
-
-
 def list_clauses(args) -> int:
-    areas, errors = collect_clauses()
+    errors: list = []
+    areas = [(area.name, area.summary, area.clauses) for area in iter_areas(errors)]
     if args.area:
         wanted = {area.removeprefix("test_") for area in args.area}
         unknown = wanted - {area for area, _, _ in areas}

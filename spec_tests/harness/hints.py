@@ -1,11 +1,15 @@
-"""Known pitfalls of custom Keras layers, recognised from the exception they cause.
+"""Hints: known pitfalls of custom Keras layers, recognised from the exception they cause.
 
 Each entry of :data:`HINTS` pairs a regular expression over an exception's
 text (and optionally its type) with one line on what went wrong and one line on
-the usual fix. The report plugin (:mod:`spec_tests.report`) appends the hint of
-the first matching entry to a failing clause's message, unless the clause
-already gave one. The table comes from the pitfalls users report (see the
-field notes) and from the errors Keras 3 and tf-keras 2 were measured to raise.
+the usual fix. The table comes from the pitfalls users report (see the field
+notes) and from the errors Keras 3 and tf-keras 2 were measured to raise.
+
+As a pytest plugin part, this module appends ``hint: <what went wrong>. Usual
+fix: ...`` to a failing clause's failure text, unless the clause gave its own
+``hint:``; then the table's line is added as ``known pitfall: ...`` (the
+clause's hint is generic, the table's names the cause the clause quoted). It
+leaves both on the report (``spec_hint``, ``spec_pitfall``) for the report part.
 
 Order matters: the first match wins, so specific entries come before general
 ones (a weight created in ``call`` also makes output-shape inference fail, and
@@ -17,8 +21,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_HINT_LINE = re.compile(r"^\s*hint:.*$", re.MULTILINE)
+import pytest
+
+from spec_tests.harness.text import exception_chain, own_hint, strip_ansi, without_hint_lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,13 +226,9 @@ HINTS: tuple[Hint, ...] = (
 )
 
 
-def _clean(message: str) -> str:
-    return _ANSI.sub("", message or "")
-
-
 def find_hint(exc_type_name: str, message: str) -> Hint | None:
     """The first table entry that recognises this exception, or None."""
-    message = _clean(message)
+    message = strip_ansi(message)
     for hint in HINTS:
         if hint.matches(exc_type_name or "", message):
             return hint
@@ -245,15 +246,48 @@ def hint_for_exception(exc: BaseException) -> str | None:
 
     ``hint:`` lines already in a message are ignored: they are advice, not the error.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        found = hint_for(type(current).__name__, _HINT_LINE.sub("", str(current)))
+    for link in exception_chain(exc):
+        found = hint_for(type(link).__name__, without_hint_lines(str(link)))
         if found:
             return found
-        current = current.__cause__ or current.__context__
     return None
 
 
-__all__ = ["HINTS", "Hint", "find_hint", "hint_for", "hint_for_exception"]
+def explain(exc: BaseException) -> tuple[str | None, str | None]:
+    """``(hint, pitfall)`` for a failure: the clause's own hint, else the table's; and the table's line as a
+    separate pitfall when the clause gave its own hint and the table names another cause."""
+    own, known = own_hint(exc), hint_for_exception(exc)
+    return own or known, known if own and known and known != own else None
+
+
+def _append_section(report, title: str, text: str) -> None:
+    longrepr = report.longrepr
+    if hasattr(longrepr, "addsection"):
+        longrepr.addsection(title, text)
+    elif isinstance(longrepr, str):
+        report.longrepr = f"{longrepr}\n{text}"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Put the hint of a failed clause on its report, and in its failure text where the clause gave none.
+
+    tryfirst makes this an outer wrapper: it sees the final outcome, an xfail already applied.
+    """
+    from spec_tests.harness import catalogue, selection
+
+    report = yield
+    if call.excinfo is None or not report.failed or not isinstance(call.excinfo.value, Exception):
+        return report
+    if selection.active(item.config) is None or not catalogue.is_clause(item):
+        return report
+    hint, pitfall = explain(call.excinfo.value)
+    report.spec_hint, report.spec_pitfall = hint, pitfall
+    if hint is not None and own_hint(call.excinfo.value) is None:
+        _append_section(report, "layer-spec hint", f"hint: {hint}")
+    elif pitfall:
+        _append_section(report, "layer-spec known pitfall", f"known pitfall: {pitfall}")
+    return report
+
+
+__all__ = ["HINTS", "Hint", "explain", "find_hint", "hint_for", "hint_for_exception"]

@@ -1,0 +1,169 @@
+"""The benchmarks' pytest hooks: when the benchmarks run, and the end-of-run ratio table.
+
+The benchmarks themselves live in ``spec_tests/test_benchmarks.py``. They time
+the implementation under test (``impl``, chosen by ``--impl``) next to two
+baselines measured in the same session: ``raw`` (``tf.matmul`` plus a bias add
+on plain ``tf.Variable``\\ s) and ``keras_dense`` (the generation's
+``keras.layers.Dense``). Timings on a shared machine drift, so this part
+reports ratios against those baselines, never bare numbers alone.
+
+When they run:
+
+* ``pytest``: never. Every benchmark is deselected, nothing is timed.
+* ``pytest --benchmark-only [--impl ...]``: only the benchmarks, timed, then
+  the table. The spec's clauses are deselected.
+* ``pytest --benchmark-disable``: quick mode for CI. The clauses run, and each
+  benchmark at the small shape runs its function once, untimed, to prove the
+  suite still works (``-m spec_benchmark`` keeps only the benchmarks).
+* ``pytest --benchmark-enable``: clauses and timed benchmarks together.
+
+Options: ``--bench-table PATH`` writes the table as Markdown, ``--bench-plot
+PATH`` a PNG of time against size per contender and of the ratios,
+``--bench-stat min`` tabulates minimums instead of medians.
+
+Nothing here imports TensorFlow, so the plugin costs nothing in runs that do
+not involve the spec. See ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spec_tests.harness.bench.cases import CONTENDERS, FLAG, MARKER, MODES, QUICK_SHAPES, SHAPES, SUITE
+from spec_tests.harness.bench.plot import write_plot
+from spec_tests.harness.bench.table import STATS, build_table, format_markdown, format_text
+from spec_tests.harness.catalogue import is_spec_item
+from spec_tests.harness.selection import add_option
+
+_STATE = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    add_option(parser, "--bench-table", metavar="PATH",
+               help="after a timed benchmark run, write the ratio table as Markdown to PATH")
+    add_option(parser, "--bench-plot", metavar="PATH",
+               help="after a timed benchmark run, write a PNG plot (time vs size per contender, ratios) to PATH")
+    add_option(parser, "--bench-stat", default="median", choices=STATS,
+               help="statistic of the end-of-run table: median (default) or min (steadier on a busy machine)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}: a timing benchmark, not a spec clause; runs only with --benchmark-only "
+        "(timed) or --benchmark-disable (once, quick)",
+    )
+
+
+def run_kind(config) -> str:
+    """``off`` (default run), ``timed`` or ``quick`` (each benchmark once, small shapes)."""
+    def option(name):
+        try:
+            return bool(config.getoption(name))
+        except ValueError:  # pytest-benchmark not loaded
+            return False
+
+    if option("benchmark_only"):
+        return "timed"
+    if option("benchmark_disable") and not option("benchmark_enable"):
+        return "quick"
+    if option("benchmark_enable"):
+        return "timed"
+    return "off"
+
+
+def _in_quick_mode(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    return params.get("shape") in QUICK_SHAPES or params.get("when") == "first"
+
+
+def _order_key(item):
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    if "mode" not in params:  # the peak, timed first and last
+        return (-1 if params.get("when") == "first" else len(MODES), 0, 0)
+    shapes = list(SHAPES)
+    return (MODES.index(params["mode"]), shapes.index(params["shape"]), CONTENDERS.index(params["contender"]))
+
+
+def pytest_collection_modifyitems(config, items):
+    benchmarks = [item for item in items if item.get_closest_marker(MARKER) is not None]
+    if not benchmarks:
+        return
+    kind = run_kind(config)
+    if kind == "off":
+        dropped = benchmarks
+    elif kind == "quick":
+        dropped = [item for item in benchmarks if not _in_quick_mode(item)]
+    else:
+        dropped = []
+    if kind == "timed" and config.getoption("benchmark_only", False):
+        # --benchmark-only would skip every clause one by one; deselect them instead.
+        dropped += [item for item in items if item.get_closest_marker(MARKER) is None and is_spec_item(item)]
+    dropped_ids = {id(item) for item in dropped}
+    kept = [item for item in items if id(item) not in dropped_ids]
+    # Benchmarks run last and in a fixed order (whatever pytest-randomly did), so that
+    # the three contenders of one mode x shape are timed back to back.
+    others = [item for item in kept if item.get_closest_marker(MARKER) is None]
+    bench = sorted((item for item in kept if item.get_closest_marker(MARKER) is not None), key=_order_key)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = others + bench
+    config.stash[_STATE] = {"kind": kind, "deselected": len(benchmarks) - len(bench), "selected": len(bench)}
+
+
+def session_records(config) -> list[dict]:
+    session = getattr(config, "_benchmarksession", None)
+    records = []
+    for bench in getattr(session, "benchmarks", None) or []:
+        info = getattr(bench, "extra_info", None) or {}
+        if info.get("suite") != SUITE or getattr(bench, "has_error", False):
+            continue
+        try:
+            stats = {"median": bench.stats.median, "min": bench.stats.min, "rounds": bench.stats.rounds}
+        except Exception:  # a benchmark that failed before any round
+            continue
+        records.append({"name": bench.name, "extra_info": dict(info), "stats": stats})
+    return records
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    try:
+        return (yield)
+    finally:  # also after --benchmark-compare-fail raised its PerformanceRegression
+        _summary(terminalreporter, config)
+
+
+def _summary(reporter, config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return
+    if state["kind"] == "off":
+        if state["deselected"]:
+            reporter.write_line(
+                f"layer-spec: {state['deselected']} benchmarks deselected; time them with `pytest --benchmark-only` "
+                "(or check them once each with `pytest --benchmark-disable -m spec_benchmark`)")
+        return
+    if state["kind"] == "quick":
+        reporter.write_line(f"layer-spec: quick mode: {state['selected']} benchmarks ran once each, untimed "
+                            f"(shape {', '.join(QUICK_SHAPES)} and one peak matmul); no table")
+        return
+    table = build_table(session_records(config), config.getoption("layer_spec_bench_stat"))
+    if not table.rows:
+        return
+    reporter.write_sep("=", "layer-spec benchmarks: impl vs raw TF ops vs keras Dense")
+    for line in format_text(table).splitlines():
+        reporter.write_line(line, red=line.startswith((FLAG, "warning")) or line.endswith("MISSED"))
+    table_path = config.getoption("layer_spec_bench_table")
+    if table_path:
+        Path(table_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(table_path).write_text(format_markdown(table), encoding="utf-8")
+        reporter.write_line(f"layer-spec: wrote the table to {table_path}")
+    plot_path = config.getoption("layer_spec_bench_plot")
+    if plot_path:
+        reporter.write_line(f"layer-spec: wrote the plot to {write_plot(table, plot_path)}")
+

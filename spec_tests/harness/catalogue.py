@@ -1,0 +1,221 @@
+"""The catalogue of the spec: its profiles, its areas in reading order, and its clauses.
+
+Every other part of the harness asks this module, never the file system or a
+list of its own: the plugin (which clause belongs to which area), the report
+(rows in reading order), ``layer-spec list``, the runner and the mutant zoo.
+
+* A **profile** is a contract a class may promise (``dense``, ``seed``).
+* An **area** is one clause module, ``spec_tests/test_<area>.py``; the areas
+  are read in the order a layer is built and then used (:data:`AREAS`).
+* A **clause** is one test function of an area module (a parametrized clause
+  has several cases, but is one clause). :func:`iter_clauses` lists them
+  without running anything.
+
+Importing this module imports neither TensorFlow nor a spec module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from pathlib import Path
+from typing import Iterator
+
+SPEC_PACKAGE = "spec_tests"
+SPEC_DIR = Path(__file__).resolve().parents[1]
+
+#: Profile name -> the contract a class promises under it, in one sentence.
+PROFILES = {
+    "dense": "the full keras.layers.Dense contract: Cls(units, activation=None, use_bias=True, ...initializers, "
+    "regularizers, constraints..., **base kwargs), kernel and bias, inputs of rank >= 2",
+    "seed": "the tutorial's minimal contract: Cls(num_outputs) positional only, a kernel and no bias, rank-2 inputs",
+}
+DEFAULT_PROFILE = "dense"
+#: The marker of clauses that belong to the seed profile's contract too.
+SEED_MARKER = "seed"
+
+#: The areas in the order the spec reads: how a layer is made, built and named, what it computes, then what
+#: a Keras citizen needs (saving, training, graphs, dtypes, options, distribution), then refusals.
+AREAS = (
+    "construction", "build", "naming", "shapes", "trainable_variables", "bias", "gradients", "differential",
+    "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
+    "damaged_files",
+)
+#: Markers of spec items that are not clauses (the benchmarks): left out of areas, reports and listings.
+NOT_CLAUSE_MARKERS = ("spec_benchmark",)
+#: Spec modules that time rather than state clauses.
+NOT_AREA_MODULES = ("test_benchmarks",)
+
+
+def area_sort_key(area: str) -> tuple[int, str]:
+    """Sort key for areas: reading order, then any area :data:`AREAS` does not list, alphabetically."""
+    return (AREAS.index(area) if area in AREAS else len(AREAS), area)
+
+
+def spec_areas() -> list[str]:
+    """Every area that has a module in ``spec_tests/``, in reading order."""
+    names = (path.stem for path in SPEC_DIR.glob("test_*.py") if path.stem not in NOT_AREA_MODULES)
+    return sorted((name.removeprefix("test_") for name in names), key=area_sort_key)
+
+
+def area_module(area: str) -> str:
+    """``build`` -> ``spec_tests.test_build``."""
+    return f"{SPEC_PACKAGE}.test_{area.removeprefix('test_')}"
+
+
+def area_of(item_or_nodeid) -> str:
+    """The area of a clause, from a pytest item or a node id: its module's name without ``test_``."""
+    module = getattr(item_or_nodeid, "module", None)
+    if module is not None:
+        stem = module.__name__.rsplit(".", 1)[-1]
+    else:
+        nodeid = getattr(item_or_nodeid, "nodeid", item_or_nodeid)
+        stem = nodeid.replace("\\", "/").split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+    return stem.removeprefix("test_")
+
+
+def canonical_id(nodeid: str, module_name: str | None = None) -> str:
+    """A clause's id written from the package, ``spec_tests/test_build.py::test_x``, whatever the rootdir."""
+    path, sep, rest = nodeid.replace("\\", "/").partition("::")
+    if module_name:
+        path = module_name.replace(".", "/") + ".py"
+    else:
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if SPEC_PACKAGE in parts:
+            parts = parts[len(parts) - 1 - parts[::-1].index(SPEC_PACKAGE):]
+        elif parts:
+            parts = [SPEC_PACKAGE, parts[-1]]
+        path = "/".join(parts)
+    return path + sep + rest
+
+
+def item_ids(item) -> tuple[str, str, str]:
+    """How an item may be named: pytest's node id, from the package, and from inside the package."""
+    module = getattr(item, "module", None)
+    canonical = canonical_id(item.nodeid, module.__name__ if module is not None else None)
+    return item.nodeid, canonical, canonical.removeprefix(f"{SPEC_PACKAGE}/")
+
+
+def is_spec_item(item) -> bool:
+    """Whether a collected item comes from a spec module (a clause or a benchmark)."""
+    module = getattr(item, "module", None)
+    if module is not None and module.__name__.startswith(f"{SPEC_PACKAGE}.test_"):
+        return True
+    return item.nodeid.replace("\\", "/").split("::")[0].split("/")[-2:-1] == [SPEC_PACKAGE]
+
+
+def is_clause(item) -> bool:
+    """A spec item that states a rule (not a benchmark)."""
+    return is_spec_item(item) and not any(item.get_closest_marker(name) for name in NOT_CLAUSE_MARKERS)
+
+
+def clause_rule(function) -> str:
+    """The clause's rule: the first paragraph of its docstring, on one line (``''`` without a docstring)."""
+    doc = inspect.getdoc(function) if function is not None else None
+    if not doc:
+        return ""
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+# --------------------------------------------------------------------------- the clauses, read without running
+
+
+@dataclasses.dataclass
+class Clause:
+    """One clause function: where it lives, its rule, and how many parametrized cases it has."""
+
+    area: str
+    name: str  # the function name, or Class::method
+    rule: str
+    cases: int
+    seed: bool  # also part of the seed profile's contract
+    line: int
+
+    @property
+    def id(self) -> str:
+        return f"{SPEC_PACKAGE}/test_{self.area}.py::{self.name}"
+
+
+@dataclasses.dataclass
+class Area:
+    """One area: its name, the first paragraph of its module docstring, and its clauses in source order."""
+
+    name: str
+    summary: str
+    clauses: list
+
+
+def _marks(obj) -> list:
+    marks = getattr(obj, "pytestmark", [])
+    return list(marks) if isinstance(marks, (list, tuple)) else [marks]
+
+
+def _has_mark(obj, name: str) -> bool:
+    return any(mark.name == name for mark in _marks(obj))
+
+
+def _cases(function) -> int:
+    cases = 1
+    for mark in _marks(function):
+        if mark.name == "parametrize":
+            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", [])
+            try:
+                cases *= max(len(values), 1)
+            except TypeError:
+                pass
+    return cases
+
+
+def _clauses_of(module, area: str) -> list[Clause]:
+    module_seed = _has_mark(module, SEED_MARKER)
+    functions = []
+    for name, obj in vars(module).items():
+        if name.startswith("test") and inspect.isfunction(obj) and obj.__module__ == module.__name__:
+            functions.append((name, obj, module_seed))
+        elif name.startswith("Test") and inspect.isclass(obj) and obj.__module__ == module.__name__:
+            class_seed = module_seed or _has_mark(obj, SEED_MARKER)
+            functions += [(f"{name}::{attr}", member, class_seed) for attr, member in vars(obj).items()
+                          if attr.startswith("test") and inspect.isfunction(member)]
+    clauses = []
+    for qualname, function, inherited_seed in functions:
+        if any(_has_mark(function, marker) for marker in NOT_CLAUSE_MARKERS):
+            continue
+        line = inspect.getsourcelines(function)[1] if hasattr(function, "__code__") else 0
+        clauses.append(Clause(area, qualname, clause_rule(function), _cases(function),
+                              inherited_seed or _has_mark(function, SEED_MARKER), line))
+    return sorted(clauses, key=lambda clause: clause.line)
+
+
+def iter_areas(errors: list | None = None) -> Iterator[Area]:
+    """Import every area module, in reading order, and yield its clauses.
+
+    A module that fails to import is skipped; ``(module name, error)`` is appended to ``errors`` when given.
+    """
+    for area in spec_areas():
+        module_name = area_module(area)
+        try:
+            module = importlib.import_module(module_name)
+        except BaseException as exc:  # noqa: BLE001 - pytest.skip at import time raises a BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            if errors is not None:
+                errors.append((module_name, f"{type(exc).__name__}: {exc}"))
+            continue
+        if any(_has_mark(module, marker) for marker in NOT_CLAUSE_MARKERS):
+            continue
+        summary = " ".join((inspect.getdoc(module) or "").split("\n\n", 1)[0].split())
+        yield Area(area, summary, _clauses_of(module, area))
+
+
+def iter_clauses() -> Iterator[Clause]:
+    """Every clause of the spec, area by area in reading order, each area's clauses in source order."""
+    for area in iter_areas():
+        yield from area.clauses
+
+
+__all__ = [
+    "AREAS", "Area", "Clause", "DEFAULT_PROFILE", "NOT_CLAUSE_MARKERS", "PROFILES", "SEED_MARKER", "SPEC_DIR",
+    "area_module", "area_of", "area_sort_key", "canonical_id", "clause_rule", "is_clause", "is_spec_item",
+    "item_ids", "iter_areas", "iter_clauses", "spec_areas",
+]

@@ -1,0 +1,74 @@
+"""Rendering: a run's result (the dict of :meth:`RunResult.to_dict`) as the Markdown conformance report.
+
+Pure functions of plain data: the report part writes what they return, and
+``layer-spec`` can render a saved JSON report the same way.
+"""
+
+from __future__ import annotations
+
+from spec_tests.harness.results import OUTCOMES
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(data: dict) -> str:
+    impl, versions, profile = data["implementation"], data["versions"], data["profile"]
+    out = [
+        f"# Conformance report: `{impl['class']}`",
+        "",
+        f"**{data['verdict']}**: {data['details']}.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| implementation | `{_cell(impl['spec'])}` -> `{_cell(impl['class'])}` |",
+        f"| file | `{_cell(impl['file'])}` |",
+        f"| profile | {_cell(profile['name'])}: {_cell(profile['contract'])} |",
+        f"| versions | {_cell(versions['runtime'])}; Python {versions['python']}; pytest {versions['pytest']}; "
+        f"keras-dense-layer-spec {versions['layer_spec']} |",
+        f"| date | {data['date']} |",
+        "",
+        "## Areas",
+        "",
+        "| area | " + " | ".join(OUTCOMES) + " |",
+        "|---|" + "---:|" * len(OUTCOMES),
+    ]
+    for row in data["areas"]:
+        out.append(f"| {_cell(row['area'])} | " + " | ".join(str(row[key]) for key in OUTCOMES) + " |")
+    out.append("| **total** | " + " | ".join(f"**{data['totals'][key]}**" for key in OUTCOMES) + " |")
+    out.append("")
+    if data["collection_errors"]:
+        out += ["## Spec modules that failed to import", ""]
+        out += [f"- `{error['id']}`: {error['message']}" for error in data["collection_errors"]]
+        out.append("")
+    out += ["## Failed clauses", ""]
+    if not data["failed"]:
+        out += ["None.", ""]
+    for clause in data["failed"]:
+        out += [
+            f"### {clause['area']}: `{clause['clause']}`",
+            "",
+            f"- rule: {clause['rule'] or '(no docstring)'}",
+            f"- hint: {clause['hint'] or '(none known)'}",
+            *([f"- known pitfall: {clause['pitfall']}"] if clause.get("pitfall") else []),
+            f"- id: `{clause['id']}`",
+            "",
+            "```",
+            clause["message"].replace("```", "'''"),
+            "```",
+            "",
+        ]
+    if data["xfailed"] or data["xpassed"]:
+        out += ["## Expected failures (--xfail-file)", ""]
+        out += [f"- `{c['id']}`: {c['rule']} (reason: {c['reason']})" for c in data["xfailed"]]
+        out += [f"- `{c['id']}`: now passes; remove it from the file" for c in data["xpassed"]]
+        out.append("")
+    if data["unmatched_xfail_entries"]:
+        out += ["## --xfail-file entries that match no clause", ""]
+        out += [f"- `{e['pattern']}` ({e['where']})" for e in data["unmatched_xfail_entries"]]
+        out.append("")
+    return "\n".join(out)
+
+
+__all__ = ["render_markdown"]

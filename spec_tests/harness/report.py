@@ -1,0 +1,232 @@
+"""The report: every clause's outcome gathered into a :class:`RunResult`, the end-of-run summary, the file.
+
+Every spec run ends with a table, one row per spec area in reading order
+(passed, failed, xfailed, skipped), and a verdict naming the implementation and
+the profile. ``--spec-report PATH`` writes the same as Markdown, or JSON when
+PATH ends in ``.json`` (:mod:`~spec_tests.harness.render`).
+
+Works with pytest-xdist: workers tag each clause's report with its area, id,
+rule and message in ``pytest_runtest_makereport`` (the hints part adds the
+hint); the controller, which has no items, gathers the tagged reports in
+``pytest_runtest_logreport``. Dormant unless the run involves the spec.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import re
+from pathlib import Path
+
+import pytest
+
+from spec_tests.harness import catalogue, selection, xfail
+from spec_tests.harness.render import render_markdown
+from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
+from spec_tests.harness.text import HINT_LINE, strip_ansi
+
+#: The plugin name under which the reporter is registered (the runner looks it up).
+REPORTER = "layer-spec-conformance"
+_MESSAGE_LINES = 6
+
+
+def pytest_addoption(parser):
+    selection.add_option(parser, "--spec-report", dest="layer_spec_report", metavar="PATH",
+                         help="write the conformance report (implementation, versions, profile, per-area table, "
+                         "failed clauses with rule and hint) as Markdown, or JSON when PATH ends in .json")
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without xdist
+        config.pluginmanager.register(ConformanceReporter(config), REPORTER)
+
+
+def failure_message(exc: BaseException) -> str:
+    """The first lines of a failure, without hint lines: ``Type: message``."""
+    lines = [line.rstrip() for line in f"{type(exc).__name__}: {strip_ansi(str(exc))}".splitlines()]
+    lines = [line for line in lines if line.strip() and not HINT_LINE.match(line)]
+    if len(lines) > _MESSAGE_LINES:
+        lines = lines[:_MESSAGE_LINES] + ["..."]
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Tag a clause's report with its area, id and rule, and on failure its message (read on the controller)."""
+    report = yield
+    if selection.active(item.config) is None or not catalogue.is_clause(item):
+        return report
+    report.spec_area = catalogue.area_of(item)
+    report.spec_id = catalogue.item_ids(item)[1]
+    report.spec_rule = catalogue.clause_rule(getattr(item, "function", None))
+    if call.excinfo is not None and report.failed and isinstance(call.excinfo.value, Exception):
+        report.spec_message = failure_message(call.excinfo.value)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    path = getattr(collector, "path", None)
+    if report.failed and isinstance(collector, pytest.Module) and path is not None and path.parent.name == "spec_tests":
+        report.spec_module = f"spec_tests/{path.name}"  # a spec module that failed to import
+    return report
+
+
+def _spec_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("keras-dense-layer-spec")
+    except Exception:  # noqa: BLE001 - a checkout that is not installed
+        return "unknown"
+
+
+class ConformanceReporter:
+    """Gathers every clause's outcome (on the xdist controller too) and writes the summary and the report."""
+
+    def __init__(self, config):
+        self.config = config
+        self.clauses: dict[str, ClauseResult] = {}
+        self.collect_errors: list[dict] = []
+        self.written: Path | None = None
+        self.write_error: str | None = None
+        self.interrupted = False
+
+    # ---- gathering
+
+    def pytest_runtest_logreport(self, report):
+        area = getattr(report, "spec_area", None)
+        if area is None:
+            return
+        key = getattr(report, "spec_id", None) or catalogue.canonical_id(report.nodeid)
+        clause = self.clauses.get(key)
+        if clause is None:
+            clause = self.clauses[key] = ClauseResult(key, area, getattr(report, "spec_rule", ""))
+        if clause.outcome == "failed":
+            return
+        if report.failed:
+            clause.outcome, clause.when = "failed", report.when
+            clause.hint = getattr(report, "spec_hint", None)
+            clause.pitfall = getattr(report, "spec_pitfall", None)
+            clause.message = getattr(report, "spec_message", "") or strip_ansi(str(report.longreprtext)).strip()[:2000]
+            if report.when != "call":
+                clause.message = f"(error in {report.when}) {clause.message}"
+        elif report.skipped:
+            if hasattr(report, "wasxfail"):
+                clause.outcome, clause.reason = "xfailed", report.wasxfail
+            else:
+                clause.outcome = "skipped"
+                longrepr = report.longrepr
+                clause.reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        elif report.when == "call":
+            clause.outcome = "xpassed" if hasattr(report, "wasxfail") else "passed"
+            clause.reason = getattr(report, "wasxfail", "")
+
+    def pytest_collectreport(self, report):
+        module = getattr(report, "spec_module", None)
+        if module is not None and report.failed:
+            lines = strip_ansi(str(report.longreprtext)).strip().splitlines()
+            last = re.sub(r"^E\s+", "", lines[-1]) if lines else "collection failed"
+            self.collect_errors.append({"id": module, "message": last})
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        self.interrupted = True
+
+    # ---- summarising
+
+    def involved(self) -> bool:
+        return bool(self.clauses or self.collect_errors)
+
+    def state(self):
+        state = selection.active(self.config)
+        if state is None and self.involved():
+            state = selection.resolve(self.config)  # xdist controller of a run that named no spec path
+        return state
+
+    def result(self) -> RunResult:
+        """What this run found, so far."""
+        from spec_tests import generation
+
+        state = self.state()
+        return RunResult(
+            implementation={"spec": state.spec, "class": state.label, "file": state.source},
+            profile={"name": state.profile, "contract": catalogue.PROFILES[state.profile]},
+            versions={"runtime": generation.describe(), "python": platform.python_version(),
+                      "pytest": pytest.__version__, "layer_spec": _spec_version()},
+            date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            clauses=list(self.clauses.values()),
+            collection_errors=list(self.collect_errors),
+            unmatched_xfail_entries=[vars(entry) for entry in xfail.unmatched_entries(self.config) or []],
+            interrupted=self.interrupted,
+        )
+
+    # ---- writing
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.interrupted = True
+        target = self.config.getoption("layer_spec_report", None)
+        if not target or not self.involved():
+            return
+        path = Path(self.config.invocation_params.dir, target)
+        try:
+            data = self.result().to_dict()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix.lower() == ".json":
+                path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            else:
+                path.write_text(render_markdown(data), encoding="utf-8")
+            self.written = path
+        except OSError as exc:
+            self.write_error = f"could not write --spec-report {str(path)!r}: {exc}"
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
+        tr = terminalreporter
+        if not self.involved():
+            self._write_unmatched(tr)
+            return
+        result = self.result()
+        impl, profile = result.implementation, result.profile["name"]
+        tr.write_sep("=", "layer-spec conformance")
+        tr.write_line(f"implementation {impl['spec']} -> {impl['class']} ({impl['file']})")
+        tr.write_line(f"profile {profile}; {result.versions['runtime']}")
+        areas = result.areas()
+        width = max([len("area"), len("total")] + [len(area) for area in areas]) + 2
+        tr.write_line("area".ljust(width) + "".join(key.rjust(9) for key in OUTCOMES))
+        for area, row in areas.items():
+            tr.write_line(area.ljust(width) + "".join(str(row[key]).rjust(9) for key in OUTCOMES))
+        totals = result.totals()
+        tr.write_line("total".ljust(width) + "".join(str(totals[key]).rjust(9) for key in OUTCOMES))
+        for error in result.collection_errors:
+            tr.write_line(f"import error: {error['id']}: {error['message']}", red=True)
+        xpassed = result.of("xpassed")
+        if xpassed:
+            tr.write_line(f"{len(xpassed)} clause(s) listed in --xfail-file now pass; remove them from the file:",
+                          yellow=True)
+            for clause in xpassed:
+                tr.write_line(f"  {clause.id}")
+        self._write_unmatched(tr)
+        verdict, details = result.verdict()
+        markup = {CONFORMS: {"green": True}, DOES_NOT_CONFORM: {"red": True}}.get(verdict, {"yellow": True})
+        tr.write_line(f"{impl['spec']} ({impl['class']}), profile {profile}: {verdict} - {details}", bold=True,
+                      **markup)
+        if self.written is not None:
+            tr.write_line(f"conformance report written to {self.written}")
+        if self.write_error:
+            tr.write_line(self.write_error, red=True)
+
+    def _write_unmatched(self, tr) -> None:
+        unmatched = xfail.unmatched_entries(self.config)
+        if not unmatched:
+            return
+        tr.write_line(f"{len(unmatched)} --xfail-file entry(ies) match no collected clause:", yellow=True)
+        for entry in unmatched:
+            tr.write_line(f"  {entry.where}: {entry.pattern}")
+
+
+__all__ = ["REPORTER", "ConformanceReporter", "failure_message"]

@@ -1,0 +1,177 @@
+"""Results: what one run of the spec on one implementation found, as plain data.
+
+One type, :class:`RunResult`, serves every reader: the end-of-run summary and
+the Markdown/JSON report (:mod:`~spec_tests.harness.report`), ``layer-spec``,
+the in-process runner (:mod:`~spec_tests.harness.runner`), the mutant meta test
+and the kill matrix. It holds one :class:`ClauseResult` per clause case, and
+derives from them the per-area table and the verdict. It round-trips through
+JSON (:meth:`RunResult.to_dict`, :meth:`RunResult.from_dict`): that is the
+``--spec-report x.json`` format and the worker protocol of the runner pool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from spec_tests.harness.catalogue import area_sort_key
+
+OUTCOMES = ("passed", "failed", "xfailed", "skipped")
+#: The words a verdict can be.
+CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, NO_VERDICT = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE", "NO VERDICT"
+
+
+@dataclasses.dataclass
+class ClauseResult:
+    """One clause case: its id, area and rule, how it ended, and for a failure its message and hint."""
+
+    id: str  # canonical: spec_tests/test_<area>.py::test_<rule>[case]
+    area: str
+    rule: str
+    outcome: str = ""  # passed, failed, xfailed, xpassed, skipped ("" until the case reported)
+    hint: str | None = None
+    pitfall: str | None = None
+    message: str = ""
+    when: str = ""  # the phase of a failure: setup, call or teardown
+    reason: str = ""  # why it was skipped or xfailed
+
+    @property
+    def name(self) -> str:
+        return self.id.split("::", 1)[-1]
+
+    @property
+    def first_line(self) -> str:
+        return next((line for line in self.message.splitlines() if line.strip()), "")
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "area": self.area, "clause": self.name, "rule": self.rule, "outcome": self.outcome,
+                "hint": self.hint, "pitfall": self.pitfall, "message": self.message, "phase": self.when,
+                "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ClauseResult":
+        return cls(id=data["id"], area=data["area"], rule=data.get("rule", ""), outcome=data.get("outcome", ""),
+                   hint=data.get("hint"), pitfall=data.get("pitfall"), message=data.get("message", ""),
+                   when=data.get("phase", ""), reason=data.get("reason", ""))
+
+
+@dataclasses.dataclass
+class RunResult:
+    """Everything one run of the spec found about one implementation."""
+
+    implementation: dict  # {"spec", "class", "file"}
+    profile: dict  # {"name", "contract"}
+    versions: dict  # {"runtime", "python", "pytest", "layer_spec"}
+    date: str = ""
+    clauses: list = dataclasses.field(default_factory=list)  # ClauseResult, in the order they ran
+    collection_errors: list = dataclasses.field(default_factory=list)  # {"id", "message"}
+    unmatched_xfail_entries: list = dataclasses.field(default_factory=list)  # {"pattern", "reason", "where"}
+    interrupted: bool = False
+    exit_code: int | None = None  # pytest's exit status, when the runner ran it
+    error: str | None = None  # the harness itself failed (bad --impl, dead worker, timeout)
+    seconds: float = 0.0
+
+    # ---- per area and in total
+
+    def areas(self) -> dict[str, dict[str, int]]:
+        """Area -> counts of each outcome (an xpassed case counts as passed), in reading order."""
+        table: dict[str, dict[str, int]] = {}
+        for clause in self.clauses:
+            row = table.setdefault(clause.area, dict.fromkeys(OUTCOMES, 0))
+            outcome = "passed" if clause.outcome == "xpassed" else clause.outcome
+            if outcome in row:
+                row[outcome] += 1
+        return {area: table[area] for area in sorted(table, key=area_sort_key)}
+
+    def area_counts(self, area: str) -> dict[str, int]:
+        return self.areas().get(area, dict.fromkeys(OUTCOMES, 0))
+
+    def totals(self) -> dict[str, int]:
+        totals = dict.fromkeys(OUTCOMES, 0)
+        for row in self.areas().values():
+            for key in OUTCOMES:
+                totals[key] += row[key]
+        return totals
+
+    def of(self, outcome: str) -> list[ClauseResult]:
+        """The clause cases with this outcome, in reading order."""
+        return sorted((c for c in self.clauses if c.outcome == outcome), key=lambda c: (area_sort_key(c.area), c.id))
+
+    def failed_in(self, area: str) -> list[ClauseResult]:
+        return [clause for clause in self.of("failed") if clause.area == area]
+
+    def killed_by(self, area: str) -> bool:
+        """Whether ``area`` rejected the implementation: at least one of its clauses failed."""
+        return bool(self.failed_in(area))
+
+    def ran(self, area: str) -> int:
+        return sum(self.area_counts(area).values())
+
+    # ---- the verdict
+
+    def verdict(self) -> tuple[str, str]:
+        """(``CONFORMS`` | ``DOES NOT CONFORM`` | ``INCOMPLETE`` | ``NO VERDICT``, details)."""
+        totals = self.totals()
+        counts = ", ".join(f"{totals[key]} {key}" for key in OUTCOMES)
+        if totals["failed"] or self.collection_errors:
+            problems = [f"{totals['failed']} clause(s) failed"] if totals["failed"] else []
+            if self.collection_errors:
+                problems.append(f"{len(self.collection_errors)} spec module(s) failed to import")
+            return DOES_NOT_CONFORM, f"{', '.join(problems)} ({counts})"
+        if self.interrupted or self.error:
+            return INCOMPLETE, f"the run stopped early ({counts})" + (f": {self.error}" if self.error else "")
+        if not totals["passed"]:
+            return NO_VERDICT, f"no clause ran ({counts})"
+        details = counts
+        if totals["xfailed"]:
+            details += f"; {totals['xfailed']} known failure(s) excused by --xfail-file"
+        return CONFORMS, details
+
+    @property
+    def conforms(self) -> bool:
+        return self.verdict()[0] == CONFORMS
+
+    # ---- as data
+
+    def to_dict(self) -> dict:
+        """The JSON report: the verdict, the table, and every clause case."""
+        verdict, details = self.verdict()
+        return {
+            "implementation": dict(self.implementation),
+            "profile": dict(self.profile),
+            "versions": dict(self.versions),
+            "date": self.date,
+            "verdict": verdict,
+            "details": details,
+            "conforms": verdict == CONFORMS,
+            "totals": self.totals(),
+            "areas": [{"area": area, **row} for area, row in self.areas().items()],
+            "failed": [clause.as_dict() for clause in self.of("failed")],
+            "xfailed": [clause.as_dict() for clause in self.of("xfailed")],
+            "xpassed": [clause.as_dict() for clause in self.of("xpassed")],
+            "collection_errors": [dict(error) for error in self.collection_errors],
+            "unmatched_xfail_entries": [dict(entry) for entry in self.unmatched_xfail_entries],
+            "interrupted": self.interrupted,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "clauses": [clause.as_dict() for clause in self.clauses],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunResult":
+        return cls(
+            implementation=dict(data.get("implementation") or {}),
+            profile=dict(data.get("profile") or {}),
+            versions=dict(data.get("versions") or {}),
+            date=data.get("date", ""),
+            clauses=[ClauseResult.from_dict(clause) for clause in data.get("clauses", [])],
+            collection_errors=[dict(error) for error in data.get("collection_errors", [])],
+            unmatched_xfail_entries=[dict(entry) for entry in data.get("unmatched_xfail_entries", [])],
+            interrupted=bool(data.get("interrupted", False)),
+            exit_code=data.get("exit_code"),
+            error=data.get("error"),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+
+__all__ = ["CONFORMS", "ClauseResult", "DOES_NOT_CONFORM", "INCOMPLETE", "NO_VERDICT", "OUTCOMES", "RunResult"]

@@ -1,0 +1,88 @@
+"""The layout: clauses in front, the harness behind them, and the catalogue as the one list of areas."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from spec_tests.harness import catalogue
+from spec_tests.harness.results import ClauseResult, RunResult
+
+SPEC = Path(catalogue.SPEC_DIR)
+HARNESS = sorted((SPEC / "harness").rglob("*.py"))
+MAX_LINES = 400
+#: What may sit at the top of spec_tests/ besides the clause modules: what the clauses use.
+CLAUSE_SUPPORT = {"__init__.py", "conftest.py", "helpers.py", "generation.py", "devices.py"}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_top_of_spec_tests_holds_only_clauses_and_what_they_use():
+    """``spec_tests/`` holds clause modules and their support only; the harness lives in ``spec_tests/harness/``."""
+    others = sorted(p.name for p in SPEC.glob("*.py") if not p.name.startswith("test_") and p.name not in CLAUSE_SUPPORT)
+    assert not others, f"modules at the top of spec_tests/ that are neither clauses nor clause support: {others}"
+
+
+@pytest.mark.parametrize("path", HARNESS, ids=lambda p: str(p.relative_to(SPEC)))
+def test_harness_module_is_short_and_says_its_job(path):
+    """Every harness module stays under about 400 lines and opens with a docstring that says its one job."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.count("\n")
+    assert lines <= MAX_LINES, f"{path.relative_to(SPEC)}: expected <= {MAX_LINES} lines, seen {lines}: split it"
+    doc = ast.get_docstring(ast.parse(text))
+    assert doc and len(doc.split()) >= 3, f"{path.relative_to(SPEC)}: expected a docstring saying its job, seen {doc!r}"
+
+
+@pytest.mark.parametrize("path", HARNESS, ids=lambda p: str(p.relative_to(SPEC)))
+def test_harness_never_imports_a_test_module(path):
+    """The harness depends on no clause module (the benchmarks' module included): the dependency runs one way."""
+    bad = sorted(name for name in _imports(path) if ".test_" in name or name.split(".")[-1].startswith("test_"))
+    assert not bad, f"{path.relative_to(SPEC)} imports test modules {bad}"
+
+
+def test_every_area_module_is_in_the_catalogue():
+    """Each ``spec_tests/test_<area>.py`` is listed in the catalogue's reading order (no area is sorted in by name)."""
+    unlisted = [area for area in catalogue.spec_areas() if area not in catalogue.AREAS]
+    missing = [area for area in catalogue.AREAS if area not in catalogue.spec_areas()]
+    assert not unlisted and not missing, f"areas not in catalogue.AREAS: {unlisted}; listed without a module: {missing}"
+
+
+def test_clauses_are_listed_in_reading_order():
+    """``iter_areas`` walks the areas in the catalogue's order, and every clause has a rule."""
+    areas = list(catalogue.iter_areas())
+    assert [area.name for area in areas] == list(catalogue.AREAS)
+    nameless = [clause.id for area in areas for clause in area.clauses if not clause.rule]
+    assert not nameless, f"clauses without a docstring rule: {nameless}"
+
+
+@pytest.mark.parametrize("item, area", [
+    ("spec_tests/test_bias.py::test_x[1]", "bias"),
+    ("/abs/path/spec_tests/test_bad_input.py::test_y", "bad_input"),
+    ("test_build.py::TestX::test_z", "build"),
+])
+def test_area_of_a_node_id(item, area):
+    """``area_of`` reads a node id however it is rooted."""
+    assert catalogue.area_of(item) == area
+
+
+def test_run_result_table_is_in_reading_order_and_round_trips_through_json():
+    """A result's area table follows the reading order, and ``to_dict``/``from_dict`` keep every clause and the verdict."""
+    clauses = [ClauseResult("spec_tests/test_bad_input.py::test_a", "bad_input", "rule a", "failed", message="E: x"),
+               ClauseResult("spec_tests/test_build.py::test_b", "build", "rule b", "passed"),
+               ClauseResult("spec_tests/test_construction.py::test_c", "construction", "rule c", "skipped")]
+    result = RunResult({"spec": "m:C", "class": "m.C", "file": "m.py"}, {"name": "dense"}, {}, clauses=clauses)
+    assert list(result.areas()) == ["construction", "build", "bad_input"]
+    assert result.verdict()[0] == "DOES NOT CONFORM" and result.killed_by("bad_input") and not result.killed_by("build")
+    again = RunResult.from_dict(result.to_dict())
+    assert again.clauses == result.clauses and again.verdict() == result.verdict()
