@@ -290,7 +290,7 @@ def test_json_report_and_hints(pytester, broken, tmp_path):
     assert data["implementation"] == {"spec": broken, "class": "transposed.TransposedKernel",
                                       "file": broken.rsplit(":", 1)[0]}
     assert data["profile"]["name"] == "dense" and data["versions"]["runtime"] == generation.describe()
-    assert data["areas"] == [{"area": "build", "passed": 0, "failed": 3, "xfailed": 0, "skipped": 0}]
+    assert data["areas"] == [{"area": "build", "passed": 0, "failed": 3, "advisory": 0, "xfailed": 0, "skipped": 0}]
     failed = {clause["id"]: clause for clause in data["failed"]}
     assert sorted(failed) == sorted(_build_id(name) for name in (CALL_FAILS, SHAPE_CHECK, OWN_HINT))
     from spec_tests import test_build
@@ -336,7 +336,7 @@ def test_xfail_file_and_markdown_report(pytester, broken, tmp_path):
         f"| implementation | `{broken}` -> `transposed.TransposedKernel` |",
         "| profile | dense: ",
         generation.describe(),
-        "| build | 0 | 1 | 2 | 0 |",
+        "| build | 0 | 1 | 0 | 2 | 0 |",
         f"### build: `{OWN_HINT}`",
         "- rule: ``build`` accepts a ``tf.TensorShape`` as well as a tuple.",
         "- hint: index input_shape[-1]",

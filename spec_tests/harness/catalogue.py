@@ -10,6 +10,9 @@ list of its own: the plugin (which clause belongs to which area), the report
 * A **clause** is one test function of an area module (a parametrized clause
   has several cases, but is one clause). :func:`iter_clauses` lists them
   without running anything.
+* A clause's **level** is MUST (the default: a working program depends on what
+  it checks) or SHOULD (marked ``@pytest.mark.should``: the form of a refusal,
+  or good practice no caller depends on). Only MUST failures decide the verdict.
 
 Importing this module imports neither TensorFlow nor a spec module.
 """
@@ -34,6 +37,16 @@ PROFILES = {
 DEFAULT_PROFILE = "dense"
 #: The marker of clauses that belong to the seed profile's contract too.
 SEED_MARKER = "seed"
+
+#: Levels in the sense of RFC 2119. Unmarked clauses are MUST; ``@pytest.mark.should`` makes a clause SHOULD.
+MUST, SHOULD = "MUST", "SHOULD"
+SHOULD_MARKER = "should"
+LEVEL_HELP = {
+    MUST: "a working program depends on it: values, shapes, dtypes, variables, gradients, masks, saved files, "
+    "and that bad input is refused with nothing changed; a failure means the layer does not conform",
+    SHOULD: "the form of a refusal (exception class, wording, when it is raised) or good practice no caller "
+    "depends on; a failure is an advisory and does not decide the verdict",
+}
 
 #: The areas in the order the spec reads: how a layer is made, built and named, what it computes, then what
 #: a Keras citizen needs (saving, training, graphs, dtypes, options, distribution), then refusals.
@@ -110,6 +123,11 @@ def is_clause(item) -> bool:
     return is_spec_item(item) and not any(item.get_closest_marker(name) for name in NOT_CLAUSE_MARKERS)
 
 
+def level_of(item) -> str:
+    """A collected item's level: SHOULD when it (its function, class, module or parametrized case) is marked."""
+    return SHOULD if item.get_closest_marker(SHOULD_MARKER) is not None else MUST
+
+
 def clause_rule(function) -> str:
     """The clause's rule: the first paragraph of its docstring, on one line (``''`` without a docstring)."""
     doc = inspect.getdoc(function) if function is not None else None
@@ -131,6 +149,7 @@ class Clause:
     cases: int
     seed: bool  # also part of the seed profile's contract
     line: int
+    level: str = MUST  # MUST, SHOULD, or "MUST/SHOULD" when only some parametrized cases are SHOULD
 
     @property
     def id(self) -> str:
@@ -155,6 +174,25 @@ def _has_mark(obj, name: str) -> bool:
     return any(mark.name == name for mark in _marks(obj))
 
 
+def _param_marks(function) -> list[list]:
+    """The marks of each parametrized case of ``function`` (one empty list per unmarked case)."""
+    found = []
+    for mark in _marks(function):
+        if mark.name == "parametrize":
+            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", [])
+            found += [list(getattr(value, "marks", ())) for value in values]
+    return found
+
+
+def _level(function, inherited: bool) -> str:
+    if inherited or _has_mark(function, SHOULD_MARKER):
+        return SHOULD
+    cases = [any(mark.name == SHOULD_MARKER for mark in marks) for marks in _param_marks(function)]
+    if cases and all(cases):
+        return SHOULD
+    return f"{MUST}/{SHOULD}" if any(cases) else MUST
+
+
 def _cases(function) -> int:
     cases = 1
     for mark in _marks(function):
@@ -168,22 +206,24 @@ def _cases(function) -> int:
 
 
 def _clauses_of(module, area: str) -> list[Clause]:
-    module_seed = _has_mark(module, SEED_MARKER)
+    module_seed, module_should = _has_mark(module, SEED_MARKER), _has_mark(module, SHOULD_MARKER)
     functions = []
     for name, obj in vars(module).items():
         if name.startswith("test") and inspect.isfunction(obj) and obj.__module__ == module.__name__:
-            functions.append((name, obj, module_seed))
+            functions.append((name, obj, module_seed, module_should))
         elif name.startswith("Test") and inspect.isclass(obj) and obj.__module__ == module.__name__:
             class_seed = module_seed or _has_mark(obj, SEED_MARKER)
-            functions += [(f"{name}::{attr}", member, class_seed) for attr, member in vars(obj).items()
+            class_should = module_should or _has_mark(obj, SHOULD_MARKER)
+            functions += [(f"{name}::{attr}", member, class_seed, class_should) for attr, member in vars(obj).items()
                           if attr.startswith("test") and inspect.isfunction(member)]
     clauses = []
-    for qualname, function, inherited_seed in functions:
+    for qualname, function, inherited_seed, inherited_should in functions:
         if any(_has_mark(function, marker) for marker in NOT_CLAUSE_MARKERS):
             continue
         line = inspect.getsourcelines(function)[1] if hasattr(function, "__code__") else 0
         clauses.append(Clause(area, qualname, clause_rule(function), _cases(function),
-                              inherited_seed or _has_mark(function, SEED_MARKER), line))
+                              inherited_seed or _has_mark(function, SEED_MARKER), line,
+                              _level(function, inherited_should)))
     return sorted(clauses, key=lambda clause: clause.line)
 
 
@@ -215,7 +255,7 @@ def iter_clauses() -> Iterator[Clause]:
 
 
 __all__ = [
-    "AREAS", "Area", "Clause", "DEFAULT_PROFILE", "NOT_CLAUSE_MARKERS", "PROFILES", "SEED_MARKER", "SPEC_DIR",
-    "area_module", "area_of", "area_sort_key", "canonical_id", "clause_rule", "is_clause", "is_spec_item",
-    "item_ids", "iter_areas", "iter_clauses", "spec_areas",
+    "AREAS", "Area", "Clause", "DEFAULT_PROFILE", "LEVEL_HELP", "MUST", "NOT_CLAUSE_MARKERS", "PROFILES",
+    "SEED_MARKER", "SHOULD", "SHOULD_MARKER", "SPEC_DIR", "area_module", "area_of", "area_sort_key", "canonical_id",
+    "clause_rule", "is_clause", "is_spec_item", "item_ids", "iter_areas", "iter_clauses", "level_of", "spec_areas",
 ]

@@ -13,6 +13,28 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _clause_sections(title: str, clauses: list) -> list[str]:
+    out = [f"## {title}", ""]
+    if not clauses:
+        out += ["None.", ""]
+    for clause in clauses:
+        out += [
+            f"### {clause['area']}: `{clause['clause']}`",
+            "",
+            f"- rule: {clause['rule'] or '(no docstring)'}",
+            f"- level: {clause.get('level', 'MUST')}",
+            f"- hint: {clause['hint'] or '(none known)'}",
+            *([f"- known pitfall: {clause['pitfall']}"] if clause.get("pitfall") else []),
+            f"- id: `{clause['id']}`",
+            "",
+            "```",
+            clause["message"].replace("```", "'''"),
+            "```",
+            "",
+        ]
+    return out
+
+
 def render_markdown(data: dict) -> str:
     impl, versions, profile = data["implementation"], data["versions"], data["profile"]
     out = [
@@ -42,23 +64,11 @@ def render_markdown(data: dict) -> str:
         out += ["## Spec modules that failed to import", ""]
         out += [f"- `{error['id']}`: {error['message']}" for error in data["collection_errors"]]
         out.append("")
-    out += ["## Failed clauses", ""]
-    if not data["failed"]:
-        out += ["None.", ""]
-    for clause in data["failed"]:
-        out += [
-            f"### {clause['area']}: `{clause['clause']}`",
-            "",
-            f"- rule: {clause['rule'] or '(no docstring)'}",
-            f"- hint: {clause['hint'] or '(none known)'}",
-            *([f"- known pitfall: {clause['pitfall']}"] if clause.get("pitfall") else []),
-            f"- id: `{clause['id']}`",
-            "",
-            "```",
-            clause["message"].replace("```", "'''"),
-            "```",
-            "",
-        ]
+    sections = [("Failed clauses", data["failed"])]
+    if data.get("advisories"):
+        sections.append(("Advisories (SHOULD clauses that failed; they do not decide the verdict)", data["advisories"]))
+    for title, clauses in sections:
+        out += _clause_sections(title, clauses)
     if data["xfailed"] or data["xpassed"]:
         out += ["## Expected failures (--xfail-file)", ""]
         out += [f"- `{c['id']}`: {c['rule']} (reason: {c['reason']})" for c in data["xfailed"]]

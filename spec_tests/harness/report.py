@@ -1,9 +1,14 @@
 """The report: every clause's outcome gathered into a :class:`RunResult`, the end-of-run summary, the file.
 
 Every spec run ends with a table, one row per spec area in reading order
-(passed, failed, xfailed, skipped), and a verdict naming the implementation and
-the profile. ``--spec-report PATH`` writes the same as Markdown, or JSON when
-PATH ends in ``.json`` (:mod:`~spec_tests.harness.render`).
+(passed, failed, advisory, xfailed, skipped), and a verdict naming the
+implementation and the profile. ``--spec-report PATH`` writes the same as
+Markdown, or JSON when PATH ends in ``.json`` (:mod:`~spec_tests.harness.render`).
+
+Levels: a failing SHOULD clause is an **advisory**. Its report becomes a
+non-failure (shown as ``A``/``ADVISORY``, counted as ``advisory``), so the exit
+status is 0 for a layer that conforms with advisories. ``--spec-strict`` (or
+``LAYER_SPEC_STRICT=1``) leaves SHOULD failures as failures.
 
 Works with pytest-xdist: workers tag each clause's report with its area, id,
 rule and message in ``pytest_runtest_makereport`` (the hints part adds the
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
 import re
 from pathlib import Path
@@ -23,6 +29,7 @@ import pytest
 
 from spec_tests.harness import catalogue, selection, xfail
 from spec_tests.harness.render import render_markdown
+from spec_tests.harness.catalogue import SHOULD
 from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
 from spec_tests.harness.text import HINT_LINE, strip_ansi
 
@@ -37,7 +44,21 @@ def pytest_addoption(parser):
                          "failed clauses with rule and hint) as Markdown, or JSON when PATH ends in .json")
 
 
+    selection.add_option(parser, "--spec-strict", dest="layer_spec_strict", action="store_true", default=False,
+                         help="count advisories (failed SHOULD clauses) as failures: they then decide the verdict "
+                         "and the exit status (default: $LAYER_SPEC_STRICT, else off)")
+
+
+def strict(config) -> bool:
+    """Whether advisories count as failures: ``--spec-strict``, else ``LAYER_SPEC_STRICT``."""
+    if config.getoption("layer_spec_strict", False):
+        return True
+    return os.environ.get("LAYER_SPEC_STRICT", "").strip().lower() in ("1", "true", "yes")
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", f"{catalogue.SHOULD_MARKER}: a SHOULD clause (form of a refusal, good "
+                            "practice): its failure is an advisory, not a failure, unless --spec-strict")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a run without xdist
         config.pluginmanager.register(ConformanceReporter(config), REPORTER)
 
@@ -53,16 +74,33 @@ def failure_message(exc: BaseException) -> str:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
-    """Tag a clause's report with its area, id and rule, and on failure its message (read on the controller)."""
+    """Tag a clause's report with its area, id, rule and level, and on failure its message (read on the controller).
+
+    tryfirst: the outermost wrapper, after the hints part and pytest's xfail handling. A failed SHOULD clause
+    becomes an advisory here, unless strict.
+    """
     report = yield
     if selection.active(item.config) is None or not catalogue.is_clause(item):
         return report
     report.spec_area = catalogue.area_of(item)
     report.spec_id = catalogue.item_ids(item)[1]
     report.spec_rule = catalogue.clause_rule(getattr(item, "function", None))
+    report.spec_level = catalogue.level_of(item)
     if call.excinfo is not None and report.failed and isinstance(call.excinfo.value, Exception):
         report.spec_message = failure_message(call.excinfo.value)
+    if report.failed and report.spec_level == SHOULD and not strict(item.config):
+        first = (getattr(report, "spec_message", "") or "").splitlines()[:1]
+        report.outcome = "skipped"  # neither passed nor failed, like an xfail: pytest's exit status ignores it
+        report.wasxfail = f"advisory (SHOULD clause failed): {first[0] if first else report.when}"
+        report.spec_advisory = True
     return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report, config):
+    if getattr(report, "spec_advisory", False):
+        return "advisory", "A", ("ADVISORY", {"yellow": True})
+    return None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -106,8 +144,10 @@ class ConformanceReporter:
             clause = self.clauses[key] = ClauseResult(key, area, getattr(report, "spec_rule", ""))
         if clause.outcome == "failed":
             return
-        if report.failed:
-            clause.outcome, clause.when = "failed", report.when
+        clause.level = getattr(report, "spec_level", clause.level)
+        if report.failed or getattr(report, "spec_advisory", False):
+            clause.outcome = "advisory" if getattr(report, "spec_advisory", False) else "failed"
+            clause.when = report.when
             clause.hint = getattr(report, "spec_hint", None)
             clause.pitfall = getattr(report, "spec_pitfall", None)
             clause.message = getattr(report, "spec_message", "") or strip_ansi(str(report.longreprtext)).strip()[:2000]
@@ -160,6 +200,7 @@ class ConformanceReporter:
             collection_errors=list(self.collect_errors),
             unmatched_xfail_entries=[vars(entry) for entry in xfail.unmatched_entries(self.config) or []],
             interrupted=self.interrupted,
+            strict=strict(self.config),
         )
 
     # ---- writing
@@ -211,10 +252,18 @@ class ConformanceReporter:
             for clause in xpassed:
                 tr.write_line(f"  {clause.id}")
         self._write_unmatched(tr)
+        advisories = result.of("advisory")
+        if advisories:
+            tr.write_line(f"{len(advisories)} advisory(ies): SHOULD clauses that failed; they do not decide the "
+                          "verdict (--spec-strict makes them count):", yellow=True)
+            for clause in advisories:
+                tr.write_line(f"  {clause.id}: {clause.first_line}")
+                if clause.hint:
+                    tr.write_line(f"    hint: {clause.hint}")
         verdict, details = result.verdict()
         markup = {CONFORMS: {"green": True}, DOES_NOT_CONFORM: {"red": True}}.get(verdict, {"yellow": True})
-        tr.write_line(f"{impl['spec']} ({impl['class']}), profile {profile}: {verdict} - {details}", bold=True,
-                      **markup)
+        tr.write_line(f"{impl['spec']} ({impl['class']}), profile {profile}: {result.headline()} - {details}",
+                      bold=True, **markup)
         if self.written is not None:
             tr.write_line(f"conformance report written to {self.written}")
         if self.write_error:

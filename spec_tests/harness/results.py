@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from spec_tests.harness.catalogue import area_sort_key
+from spec_tests.harness.catalogue import MUST, area_sort_key
 
-OUTCOMES = ("passed", "failed", "xfailed", "skipped")
+#: How a clause case can end. ``advisory``: a SHOULD clause failed (it does not decide the verdict, unless strict).
+OUTCOMES = ("passed", "failed", "advisory", "xfailed", "skipped")
 #: The words a verdict can be.
 CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, NO_VERDICT = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE", "NO VERDICT"
 
@@ -27,12 +28,13 @@ class ClauseResult:
     id: str  # canonical: spec_tests/test_<area>.py::test_<rule>[case]
     area: str
     rule: str
-    outcome: str = ""  # passed, failed, xfailed, xpassed, skipped ("" until the case reported)
+    outcome: str = ""  # passed, failed, advisory, xfailed, xpassed, skipped ("" until the case reported)
     hint: str | None = None
     pitfall: str | None = None
     message: str = ""
     when: str = ""  # the phase of a failure: setup, call or teardown
     reason: str = ""  # why it was skipped or xfailed
+    level: str = MUST  # MUST or SHOULD
 
     @property
     def name(self) -> str:
@@ -43,15 +45,15 @@ class ClauseResult:
         return next((line for line in self.message.splitlines() if line.strip()), "")
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "area": self.area, "clause": self.name, "rule": self.rule, "outcome": self.outcome,
-                "hint": self.hint, "pitfall": self.pitfall, "message": self.message, "phase": self.when,
-                "reason": self.reason}
+        return {"id": self.id, "area": self.area, "clause": self.name, "rule": self.rule, "level": self.level,
+                "outcome": self.outcome, "hint": self.hint, "pitfall": self.pitfall, "message": self.message,
+                "phase": self.when, "reason": self.reason}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClauseResult":
         return cls(id=data["id"], area=data["area"], rule=data.get("rule", ""), outcome=data.get("outcome", ""),
                    hint=data.get("hint"), pitfall=data.get("pitfall"), message=data.get("message", ""),
-                   when=data.get("phase", ""), reason=data.get("reason", ""))
+                   when=data.get("phase", ""), reason=data.get("reason", ""), level=data.get("level", MUST))
 
 
 @dataclasses.dataclass
@@ -66,6 +68,7 @@ class RunResult:
     collection_errors: list = dataclasses.field(default_factory=list)  # {"id", "message"}
     unmatched_xfail_entries: list = dataclasses.field(default_factory=list)  # {"pattern", "reason", "where"}
     interrupted: bool = False
+    strict: bool = False  # advisories counted as failures (--spec-strict): SHOULD failures are then "failed"
     exit_code: int | None = None  # pytest's exit status, when the runner ran it
     error: str | None = None  # the harness itself failed (bad --impl, dead worker, timeout)
     seconds: float = 0.0
@@ -99,8 +102,11 @@ class RunResult:
     def failed_in(self, area: str) -> list[ClauseResult]:
         return [clause for clause in self.of("failed") if clause.area == area]
 
+    def advisories_in(self, area: str) -> list[ClauseResult]:
+        return [clause for clause in self.of("advisory") if clause.area == area]
+
     def killed_by(self, area: str) -> bool:
-        """Whether ``area`` rejected the implementation: at least one of its clauses failed."""
+        """Whether ``area`` rejected the implementation: at least one of its clauses failed (advisories do not)."""
         return bool(self.failed_in(area))
 
     def ran(self, area: str) -> int:
@@ -109,7 +115,11 @@ class RunResult:
     # ---- the verdict
 
     def verdict(self) -> tuple[str, str]:
-        """(``CONFORMS`` | ``DOES NOT CONFORM`` | ``INCOMPLETE`` | ``NO VERDICT``, details)."""
+        """(``CONFORMS`` | ``DOES NOT CONFORM`` | ``INCOMPLETE`` | ``NO VERDICT``, details).
+
+        Only failed clauses (MUST clauses, and SHOULD clauses under ``--spec-strict``) and spec modules that
+        failed to import decide against conformance; advisories are counted in the details.
+        """
         totals = self.totals()
         counts = ", ".join(f"{totals[key]} {key}" for key in OUTCOMES)
         if totals["failed"] or self.collection_errors:
@@ -130,6 +140,13 @@ class RunResult:
     def conforms(self) -> bool:
         return self.verdict()[0] == CONFORMS
 
+    def headline(self) -> str:
+        """The verdict as a user reads it: ``CONFORMS``, ``CONFORMS with N advisories``, ``DOES NOT CONFORM``..."""
+        verdict, advisories = self.verdict()[0], self.totals()["advisory"]
+        if verdict == CONFORMS and advisories:
+            return f"{CONFORMS} with {advisories} {'advisory' if advisories == 1 else 'advisories'}"
+        return verdict
+
     # ---- as data
 
     def to_dict(self) -> dict:
@@ -140,12 +157,14 @@ class RunResult:
             "profile": dict(self.profile),
             "versions": dict(self.versions),
             "date": self.date,
-            "verdict": verdict,
+            "verdict": self.headline(),
             "details": details,
             "conforms": verdict == CONFORMS,
+            "strict": self.strict,
             "totals": self.totals(),
             "areas": [{"area": area, **row} for area, row in self.areas().items()],
             "failed": [clause.as_dict() for clause in self.of("failed")],
+            "advisories": [clause.as_dict() for clause in self.of("advisory")],
             "xfailed": [clause.as_dict() for clause in self.of("xfailed")],
             "xpassed": [clause.as_dict() for clause in self.of("xpassed")],
             "collection_errors": [dict(error) for error in self.collection_errors],
@@ -168,6 +187,7 @@ class RunResult:
             collection_errors=[dict(error) for error in data.get("collection_errors", [])],
             unmatched_xfail_entries=[dict(entry) for entry in data.get("unmatched_xfail_entries", [])],
             interrupted=bool(data.get("interrupted", False)),
+            strict=bool(data.get("strict", False)),
             exit_code=data.get("exit_code"),
             error=data.get("error"),
             seconds=float(data.get("seconds", 0.0)),
