@@ -9,7 +9,8 @@ As a pytest plugin part, this module appends ``hint: <what went wrong>. Usual
 fix: ...`` to a failing clause's failure text, unless the clause gave its own
 ``hint:``; then the table's line is added as ``known pitfall: ...`` (the
 clause's hint is generic, the table's names the cause the clause quoted). It
-leaves both on the report (``spec_hint``, ``spec_pitfall``) for the report part.
+leaves both on the report (``spec_hint``, ``spec_pitfall``, and the entry's name, ``spec_pitfall_name``) for the
+report part, which groups failures by cause (:mod:`~spec_tests.harness.causes`).
 
 Order matters: the first match wins, so specific entries come before general
 ones (a weight created in ``call`` also makes output-shape inference fail, and
@@ -172,7 +173,10 @@ HINTS: tuple[Hint, ...] = (
     ),
     Hint(
         "no_gradients",
-        r"No gradients provided for any variable|Gradients do not exist for variables",
+        r"No gradients provided for any variable|Gradients do not exist for variables"
+        # the spec's own words for it: a gradient check that saw None
+        r"|(?:gradient|dL/d)[^\n]*: expected [^\n]*, seen (?:None\b|\[[^\]\n]*\bNone\b)"
+        r"|without a gradient: expected none[^\n]*, seen \[",
         "a trainable weight does not influence the output the gradient tape saw: created but unused, or used "
         "through numpy, .numpy(), tf.stop_gradient or an assign",
         "compute the output from the weights with differentiable TensorFlow or keras.ops operations in call(), "
@@ -241,16 +245,22 @@ def hint_for(exc_type_name: str, message: str) -> str | None:
     return hint.text() if hint is not None else None
 
 
-def hint_for_exception(exc: BaseException) -> str | None:
-    """:func:`hint_for` over an exception and the exceptions it was raised from (``__cause__``/``__context__``).
+def find_hint_for_exception(exc: BaseException) -> Hint | None:
+    """:func:`find_hint` over an exception and the exceptions it was raised from (``__cause__``/``__context__``).
 
     ``hint:`` lines already in a message are ignored: they are advice, not the error.
     """
     for link in exception_chain(exc):
-        found = hint_for(type(link).__name__, without_hint_lines(str(link)))
+        found = find_hint(type(link).__name__, without_hint_lines(str(link)))
         if found:
             return found
     return None
+
+
+def hint_for_exception(exc: BaseException) -> str | None:
+    """:func:`hint_for` over an exception and the exceptions it was raised from."""
+    found = find_hint_for_exception(exc)
+    return found.text() if found is not None else None
 
 
 def explain(exc: BaseException) -> tuple[str | None, str | None]:
@@ -283,6 +293,8 @@ def pytest_runtest_makereport(item, call):
         return report
     hint, pitfall = explain(call.excinfo.value)
     report.spec_hint, report.spec_pitfall = hint, pitfall
+    known = find_hint_for_exception(call.excinfo.value)
+    report.spec_pitfall_name = known.name if known is not None else None
     if hint is not None and own_hint(call.excinfo.value) is None:
         _append_section(report, "layer-spec hint", f"hint: {hint}")
     elif pitfall:
@@ -290,4 +302,4 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-__all__ = ["HINTS", "Hint", "explain", "find_hint", "hint_for", "hint_for_exception"]
+__all__ = ["HINTS", "Hint", "explain", "find_hint", "find_hint_for_exception", "hint_for", "hint_for_exception"]

@@ -4,7 +4,8 @@ One type, :class:`RunResult`, serves every reader: the end-of-run summary and
 the Markdown/JSON report (:mod:`~spec_tests.harness.report`), ``layer-spec``,
 the in-process runner (:mod:`~spec_tests.harness.runner`), the mutant meta test
 and the kill matrix. It holds one :class:`ClauseResult` per clause case, and
-derives from them the per-area table and the verdict. It round-trips through
+derives from them the per-area table, the verdict and the causes
+(:mod:`~spec_tests.harness.causes`). It round-trips through
 JSON (:meth:`RunResult.to_dict`, :meth:`RunResult.from_dict`): that is the
 ``--spec-report x.json`` format and the worker protocol of the runner pool.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from spec_tests.harness import causes as causes_
 from spec_tests.harness.catalogue import MUST, area_sort_key
 
 #: How a clause case can end. ``advisory``: a SHOULD clause failed (it does not decide the verdict, unless strict).
@@ -35,6 +37,10 @@ class ClauseResult:
     when: str = ""  # the phase of a failure: setup, call or teardown
     reason: str = ""  # why it was skipped or xfailed
     level: str = MUST  # MUST or SHOULD
+    exc_type: str = ""  # the type of the exception the clause failed with (SpecFailure for a spec check)
+    pitfall_name: str | None = None  # the hint table's entry recognised in the failure (hints.HINTS)
+    origin: str = ""  # "path:line in func": the innermost frame of the implementation's code the error passed
+    origin_type: str = ""  # the type of the exception raised there
 
     @property
     def name(self) -> str:
@@ -47,13 +53,16 @@ class ClauseResult:
     def as_dict(self) -> dict:
         return {"id": self.id, "area": self.area, "clause": self.name, "rule": self.rule, "level": self.level,
                 "outcome": self.outcome, "hint": self.hint, "pitfall": self.pitfall, "message": self.message,
-                "phase": self.when, "reason": self.reason}
+                "phase": self.when, "reason": self.reason, "exception": self.exc_type,
+                "pitfall_name": self.pitfall_name, "origin": self.origin, "origin_exception": self.origin_type}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClauseResult":
         return cls(id=data["id"], area=data["area"], rule=data.get("rule", ""), outcome=data.get("outcome", ""),
                    hint=data.get("hint"), pitfall=data.get("pitfall"), message=data.get("message", ""),
-                   when=data.get("phase", ""), reason=data.get("reason", ""), level=data.get("level", MUST))
+                   when=data.get("phase", ""), reason=data.get("reason", ""), level=data.get("level", MUST),
+                   exc_type=data.get("exception", ""), pitfall_name=data.get("pitfall_name"),
+                   origin=data.get("origin", ""), origin_type=data.get("origin_exception", ""))
 
 
 @dataclasses.dataclass
@@ -72,6 +81,7 @@ class RunResult:
     exit_code: int | None = None  # pytest's exit status, when the runner ran it
     error: str | None = None  # the harness itself failed (bad --impl, dead worker, timeout)
     seconds: float = 0.0
+    rerun: str = ""  # the command that reruns one cause's clauses, less the cause's name ("" when none can)
 
     # ---- per area and in total
 
@@ -108,6 +118,10 @@ class RunResult:
     def killed_by(self, area: str) -> bool:
         """Whether ``area`` rejected the implementation: at least one of its clauses failed (advisories do not)."""
         return bool(self.failed_in(area))
+
+    def causes(self, outcome: str = "failed") -> list[causes_.Cause]:
+        """The failed clauses (or, with ``"advisory"``, the advisories) grouped by cause, biggest first."""
+        return causes_.group(self.of(outcome))
 
     def ran(self, area: str) -> int:
         return sum(self.area_counts(area).values())
@@ -150,7 +164,7 @@ class RunResult:
     # ---- as data
 
     def to_dict(self) -> dict:
-        """The JSON report: the verdict, the table, and every clause case."""
+        """The JSON report: the verdict, the causes (failures', then advisories'), the table, and every clause case."""
         verdict, details = self.verdict()
         return {
             "implementation": dict(self.implementation),
@@ -161,6 +175,8 @@ class RunResult:
             "details": details,
             "conforms": verdict == CONFORMS,
             "strict": self.strict,
+            "causes": [cause.as_dict(self.rerun) for cause in self.causes()],
+            "advisory_causes": [cause.as_dict(self.rerun) for cause in self.causes("advisory")],
             "totals": self.totals(),
             "areas": [{"area": area, **row} for area, row in self.areas().items()],
             "failed": [clause.as_dict() for clause in self.of("failed")],
@@ -173,6 +189,7 @@ class RunResult:
             "exit_code": self.exit_code,
             "error": self.error,
             "seconds": round(self.seconds, 3),
+            "rerun": self.rerun,
             "clauses": [clause.as_dict() for clause in self.clauses],
         }
 
@@ -191,6 +208,7 @@ class RunResult:
             exit_code=data.get("exit_code"),
             error=data.get("error"),
             seconds=float(data.get("seconds", 0.0)),
+            rerun=data.get("rerun", ""),
         )
 
 
