@@ -14,6 +14,8 @@ module         its one job
 ``hints``      recognise known pitfalls and append their fix to a failure
 ``xfail``      ``--xfail-file``: mark known failures
 ``report``     gather outcomes into a result; print the summary; write the report
+``causes``     group failed clauses by the mistake behind them
+``rerun``      ``--spec-cause``: rerun the clauses of one cause of the last run
 ``results``    the result types: one clause case, one run
 ``render``     a result as the Markdown report
 ``runner``     one in-process run of the spec, returned as a result

@@ -3,7 +3,8 @@
 * :mod:`~spec_tests.harness.selection`: ``--impl`` and ``--profile``, the header, the profile's skips;
 * :mod:`~spec_tests.harness.hints`: a known pitfall's fix on a failing clause;
 * :mod:`~spec_tests.harness.xfail`: ``--xfail-file``;
-* :mod:`~spec_tests.harness.report`: the per-area table, the verdict and ``--spec-report``;
+* :mod:`~spec_tests.harness.report`: the causes, the per-area table, the verdict and ``--spec-report``;
+* :mod:`~spec_tests.harness.rerun`: ``--spec-cause``, rerun the clauses of one cause of the last run;
 * :mod:`~spec_tests.harness.bench.plugin`: when the benchmarks run, and their ratio table.
 
 Each part stays dormant in a pytest run that does not involve the spec.
@@ -14,5 +15,6 @@ pytest_plugins = [
     "spec_tests.harness.hints",
     "spec_tests.harness.xfail",
     "spec_tests.harness.report",
+    "spec_tests.harness.rerun",
     "spec_tests.harness.bench.plugin",
 ]

@@ -1,5 +1,9 @@
 """Rendering: a run's result (the dict of :meth:`RunResult.to_dict`) as the Markdown conformance report.
 
+The report opens with the verdict and the causes of the failures (then of the
+advisories), biggest first; the run's details, the per-area table and one
+section per failed clause follow.
+
 Pure functions of plain data: the report part writes what they return, and
 ``layer-spec`` can render a saved JSON report the same way.
 """
@@ -35,12 +39,60 @@ def _clause_sections(title: str, clauses: list) -> list[str]:
     return out
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _cause_sections(title: str, causes: list, what: tuple[str, str]) -> list[str]:
+    """One section per cause (the dicts of :meth:`causes.Cause.as_dict`), biggest first."""
+    total = sum(cause["count"] for cause in causes)
+    out = [f"## {title}", "", f"{_count(total, *what)}, {_count(len(causes), 'cause', 'causes')}, most clauses "
+           "first. Clauses share a cause when the same known pitfall is recognised in their failures, else the same "
+           "exception type raised at the same line of the implementation, else the same message once numbers, "
+           "shapes, names and addresses are taken out.", ""]
+    for number, cause in enumerate(causes, 1):
+        example = cause["example"]
+        areas = ", ".join(f"{area} ({count})" for area, count in cause["areas"].items())
+        out += [
+            f"### {number}. {_count(cause['count'], 'clause', 'clauses')} in {', '.join(cause['areas'])}",
+            "",
+            f"- cause: {cause['title']}",
+            f"- clauses per area: {areas}",
+            *([f"- raised at: `{cause['origin']}`"] if cause.get("origin") else []),
+            f"- example: `{example['id']}`",
+            "",
+            "  ```",
+            "  " + example["message"].replace("```", "'''"),
+            "  ```",
+            "",
+            f"- fix: {cause['fix'] or '(none known)'}",
+            *([f"- rerun: `{cause['rerun']}`"] if cause.get("rerun") else []),
+            "",
+            f"<details><summary>the {_count(cause['count'], 'clause', 'clauses')}</summary>",
+            "",
+            *[f"- `{clause_id}`" for clause_id in cause["ids"]],
+            "",
+            "</details>",
+            "",
+        ]
+    return out
+
+
 def render_markdown(data: dict) -> str:
     impl, versions, profile = data["implementation"], data["versions"], data["profile"]
     out = [
         f"# Conformance report: `{impl['class']}`",
         "",
         f"**{data['verdict']}**: {data['details']}.",
+        "",
+    ]
+    if data.get("causes"):
+        out += _cause_sections("Causes of the failures", data["causes"], ("failed clause", "failed clauses"))
+    if data.get("advisory_causes"):
+        out += _cause_sections("Causes of the advisories (SHOULD clauses that failed; they do not decide the "
+                               "verdict)", data["advisory_causes"], ("advisory", "advisories"))
+    out += [
+        "## The run",
         "",
         "| | |",
         "|---|---|",

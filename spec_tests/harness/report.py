@@ -1,9 +1,16 @@
 """The report: every clause's outcome gathered into a :class:`RunResult`, the end-of-run summary, the file.
 
-Every spec run ends with a table, one row per spec area in reading order
-(passed, failed, advisory, xfailed, skipped), and a verdict naming the
-implementation and the profile. ``--spec-report PATH`` writes the same as
-Markdown, or JSON when PATH ends in ``.json`` (:mod:`~spec_tests.harness.render`).
+Every spec run ends, after pytest's own summary, with the causes of its
+failures (:mod:`~spec_tests.harness.causes`: the failed clauses grouped by the
+mistake behind them, biggest first, each with an example, the fix where one is
+known and a command that reruns just its clauses), then a table, one row per
+spec area in reading order (passed, failed, advisory, xfailed, skipped), and a
+verdict naming the implementation and the profile. ``--spec-report PATH``
+writes the same as Markdown, or JSON when PATH ends in ``.json``
+(:mod:`~spec_tests.harness.render`).
+
+At the end of a run each cause's clause ids go into pytest's cache, for
+``--spec-cause`` (:mod:`~spec_tests.harness.rerun`).
 
 Levels: a failing SHOULD clause is an **advisory**. Its report becomes a
 non-failure (shown as ``A``/``ADVISORY``, counted as ``advisory``), so the exit
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from spec_tests.harness import catalogue, selection, xfail
+from spec_tests.harness import catalogue, causes, rerun, selection, xfail
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.catalogue import SHOULD
 from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
@@ -36,13 +43,13 @@ from spec_tests.harness.text import HINT_LINE, strip_ansi
 #: The plugin name under which the reporter is registered (the runner looks it up).
 REPORTER = "layer-spec-conformance"
 _MESSAGE_LINES = 6
+_FILES_KEY = pytest.StashKey[frozenset]()
 
 
 def pytest_addoption(parser):
     selection.add_option(parser, "--spec-report", dest="layer_spec_report", metavar="PATH",
                          help="write the conformance report (implementation, versions, profile, per-area table, "
                          "failed clauses with rule and hint) as Markdown, or JSON when PATH ends in .json")
-
 
     selection.add_option(parser, "--spec-strict", dest="layer_spec_strict", action="store_true", default=False,
                          help="count advisories (failed SHOULD clauses) as failures: they then decide the verdict "
@@ -87,13 +94,25 @@ def pytest_runtest_makereport(item, call):
     report.spec_rule = catalogue.clause_rule(getattr(item, "function", None))
     report.spec_level = catalogue.level_of(item)
     if call.excinfo is not None and report.failed and isinstance(call.excinfo.value, Exception):
-        report.spec_message = failure_message(call.excinfo.value)
+        exc = call.excinfo.value
+        report.spec_message = failure_message(exc)
+        report.spec_exc_type = type(exc).__name__
+        report.spec_origin_type, report.spec_origin = causes.origin_of(
+            exc, _implementation_files(item.config), str(item.config.invocation_params.dir))
     if report.failed and report.spec_level == SHOULD and not strict(item.config):
         first = (getattr(report, "spec_message", "") or "").splitlines()[:1]
         report.outcome = "skipped"  # neither passed nor failed, like an xfail: pytest's exit status ignores it
         report.wasxfail = f"advisory (SHOULD clause failed): {first[0] if first else report.when}"
         report.spec_advisory = True
     return report
+
+
+def _implementation_files(config) -> frozenset:
+    files = config.stash.get(_FILES_KEY, None)
+    if files is None:
+        state = selection.active(config)
+        files = config.stash[_FILES_KEY] = causes.implementation_files(state.cls) if state else frozenset()
+    return files
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -150,6 +169,10 @@ class ConformanceReporter:
             clause.when = report.when
             clause.hint = getattr(report, "spec_hint", None)
             clause.pitfall = getattr(report, "spec_pitfall", None)
+            clause.pitfall_name = getattr(report, "spec_pitfall_name", None)
+            clause.exc_type = getattr(report, "spec_exc_type", "")
+            clause.origin = getattr(report, "spec_origin", "")
+            clause.origin_type = getattr(report, "spec_origin_type", "")
             clause.message = getattr(report, "spec_message", "") or strip_ansi(str(report.longreprtext)).strip()[:2000]
             if report.when != "call":
                 clause.message = f"(error in {report.when}) {clause.message}"
@@ -201,6 +224,7 @@ class ConformanceReporter:
             unmatched_xfail_entries=[vars(entry) for entry in xfail.unmatched_entries(self.config) or []],
             interrupted=self.interrupted,
             strict=strict(self.config),
+            rerun=rerun.rerun_prefix(self.config),
         )
 
     # ---- writing
@@ -209,12 +233,16 @@ class ConformanceReporter:
     def pytest_sessionfinish(self, session, exitstatus):
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.interrupted = True
+        if not self.involved():
+            return
+        result = self.result()
+        rerun.remember_causes(self.config, result)
         target = self.config.getoption("layer_spec_report", None)
-        if not target or not self.involved():
+        if not target:
             return
         path = Path(self.config.invocation_params.dir, target)
         try:
-            data = self.result().to_dict()
+            data = result.to_dict()
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix.lower() == ".json":
                 path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
@@ -226,13 +254,32 @@ class ConformanceReporter:
             if session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
-        tr = terminalreporter
+        """After pytest's own summary (tracebacks, the short test summary): the run ends with the causes, the
+        table and the verdict, so its last screen says what is wrong and how to fix it."""
+        outcome = yield
+        self._summarise(terminalreporter)
+        return outcome
+
+    def _summarise(self, tr) -> None:
         if not self.involved():
             self._write_unmatched(tr)
             return
         result = self.result()
         impl, profile = result.implementation, result.profile["name"]
+        failed, advisory = result.causes(), result.causes("advisory")
+        if failed or advisory:
+            tr.write_sep("=", "layer-spec causes")
+        if failed:
+            tr.write_line(causes.describe(failed), bold=True, red=True)
+            for line in causes.lines(failed, result.rerun):
+                tr.write_line(line)
+        if advisory:
+            tr.write_line(causes.describe(advisory, "advisory", "advisories") + "; advisories are failed SHOULD "
+                          "clauses: they do not decide the verdict (--spec-strict makes them count)", yellow=True)
+            for line in causes.lines(advisory, result.rerun):
+                tr.write_line(line)
         tr.write_sep("=", "layer-spec conformance")
         tr.write_line(f"implementation {impl['spec']} -> {impl['class']} ({impl['file']})")
         tr.write_line(f"profile {profile}; {result.versions['runtime']}")
@@ -252,14 +299,6 @@ class ConformanceReporter:
             for clause in xpassed:
                 tr.write_line(f"  {clause.id}")
         self._write_unmatched(tr)
-        advisories = result.of("advisory")
-        if advisories:
-            tr.write_line(f"{len(advisories)} advisory(ies): SHOULD clauses that failed; they do not decide the "
-                          "verdict (--spec-strict makes them count):", yellow=True)
-            for clause in advisories:
-                tr.write_line(f"  {clause.id}: {clause.first_line}")
-                if clause.hint:
-                    tr.write_line(f"    hint: {clause.hint}")
         verdict, details = result.verdict()
         markup = {CONFORMS: {"green": True}, DOES_NOT_CONFORM: {"red": True}}.get(verdict, {"yellow": True})
         tr.write_line(f"{impl['spec']} ({impl['class']}), profile {profile}: {result.headline()} - {details}",
