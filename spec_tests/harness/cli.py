@@ -11,8 +11,12 @@
 
 ``check`` runs pytest on the installed ``spec_tests`` package in a child
 process (``python -m pytest --pyargs spec_tests ...``, from the current folder,
-so ``mypkg`` imports as it would in ``python``), prints the conformance table,
-and exits with pytest's status: 0 when the class conforms, non-zero otherwise.
+so ``mypkg`` imports as it would in ``python``), prints the causes of the
+failures, the conformance table and the verdict, and exits with pytest's
+status: 0 when the class conforms, non-zero otherwise. Its output is short by
+default: no tracebacks (the report holds every failure), and TensorFlow's
+start-up log lines are left out; ``-v`` brings pytest's tracebacks and summary
+back. ``--cause NAME`` reruns just the clauses of one cause of the last run.
 
 ``list`` reads the clauses from the spec modules without running them: one
 entry per clause function (a parametrized clause once), with its rule, the
@@ -24,10 +28,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
+import shlex
 import subprocess
 import sys
+import threading
 
 from spec_tests.harness.catalogue import DEFAULT_PROFILE, LEVEL_HELP, MUST, PROFILES, SHOULD, Clause, iter_areas
+from spec_tests.harness.rerun import RERUN_ENV
 _EXAMPLES = """examples:
   layer-spec check mypkg.layers:MyDense
   layer-spec check path/to/file.py:MyDense --profile seed --report out.md
@@ -65,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="check only this area (repeatable), e.g. --area build --area serialization")
     check.add_argument("--strict", action="store_true",
                        help="count advisories (failed SHOULD clauses) as failures (pytest's --spec-strict)")
+    check.add_argument("--cause", action="append", default=[], metavar="NAME",
+                       help="rerun only the clauses that failed for this cause in the last check in this folder (the "
+                       "name after `rerun:` in its output; repeatable)")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="pytest's full output: every failure's traceback and the short test summary (default: "
+                       "causes, table and verdict only; the report holds every failure)")
     check.add_argument("--legacy", action="store_true",
                        help=f"use legacy Keras 2 (tf-keras): runs with {_LEGACY_ENV}=1 (without it, the "
                        "environment decides: Keras 3 unless it sets that variable)")
@@ -132,13 +146,29 @@ def pytest_command(args, extra: list[str]) -> list[str]:
         command += ["--xfail-file", os.path.abspath(args.xfail_file)]
     if args.strict:
         command.append("--spec-strict")
+    for name in getattr(args, "cause", []):
+        command += ["--spec-cause", name]
+    if not getattr(args, "verbose", False):
+        command += QUIET
     return command + list(extra)
+
+
+#: What ``check`` adds to pytest's options unless ``-v``: no tracebacks and no per-test summary lines (the causes,
+#: the table and the report say it all).
+QUIET = ["--tb=no", "-rN"]
+
+
+def rerun_prefix(args) -> str:
+    """``layer-spec check <impl> ... --cause``: how the report names the command that reruns one cause."""
+    legacy = " --legacy" if args.legacy else ""
+    return f"layer-spec check {shlex.quote(args.impl)} --profile {args.profile}{legacy} --cause"
 
 
 def check(args, extra: list[str]) -> int:
     env = dict(os.environ)
     env.pop("LAYER_SPEC_IMPL", None)
     env.pop("LAYER_SPEC_PROFILE", None)
+    env[RERUN_ENV] = rerun_prefix(args)
     if args.legacy:
         if importlib.util.find_spec("tf_keras") is None:
             print("layer-spec: --legacy needs the tf-keras package: pip install 'keras-dense-layer-spec[legacy]'",
@@ -149,9 +179,38 @@ def check(args, extra: list[str]) -> int:
     shown = ["python", *command[1:]]
     print("layer-spec:", ("TF_USE_LEGACY_KERAS=1 " if args.legacy else "") + " ".join(shown), flush=True)
     try:
-        return subprocess.call(command, env=env)
+        return run_child(command, env, keep_log=args.verbose)
     except KeyboardInterrupt:
         return 2
+
+
+#: TensorFlow's C++ start-up log on stderr (absl's format; TF_CPP_MIN_LOG_LEVEL does not silence all of it on
+#: TF 2.21): ``I0000 00:00:17.. 4021 port.cc:153] oneDNN custom operations are on...`` and its companions.
+TF_LOG_LINE = re.compile(
+    r"^(?:WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\] "
+    r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.)"
+)
+
+
+def run_child(command: list[str], env: dict, keep_log: bool = False) -> int:
+    """Run pytest; its stdout goes straight through, its stderr too, less TensorFlow's C++ log lines."""
+    if keep_log:
+        return subprocess.call(command, env=env)
+    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, errors="replace")
+
+    def forward():
+        for line in child.stderr:
+            if not TF_LOG_LINE.match(line):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    thread = threading.Thread(target=forward, daemon=True)
+    thread.start()
+    try:
+        return child.wait()
+    finally:
+        thread.join(timeout=5)
 
 
 # --------------------------------------------------------------------------- list
