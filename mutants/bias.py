@@ -1,7 +1,8 @@
 """Mutants the bias clauses reject: a bias that is created but misused.
 
 Each class is the reference ``MyDenseLayer`` with one realistic mistake; the
-first line of its docstring names it.
+first line of its docstring names it. The last one makes two independent
+mistakes at once, so the report must show two causes (``tests/test_causes.py``).
 """
 
 from __future__ import annotations
@@ -52,3 +53,18 @@ class DefaultBiasOnes(MyDenseLayer):
 
     def __init__(self, units, bias_initializer="ones", **kwargs):  # the mistake: Dense's default is "zeros"
         super().__init__(units, bias_initializer=bias_initializer, **kwargs)
+
+
+@register_serializable(package="mutants")
+class BiasNeverAddedConfigDropsUnits(MyDenseLayer):
+    """Two independent mistakes: never adds the bias in call, and leaves ``units`` out of get_config."""
+
+    KILLED_BY = ("bias", "serialization")
+
+    def call(self, inputs):
+        return _activate(self, _linear(self, inputs))  # mistake 1: self.bias is never used
+
+    def get_config(self):
+        config = super().get_config()
+        del config["units"]  # mistake 2: "units is in the weights' shapes anyway"
+        return config

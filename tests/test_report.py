@@ -318,15 +318,18 @@ def test_xfail_file_and_markdown_report(pytester, broken, tmp_path):
     result = _run(pytester, "--impl", broken, "-k", SELECTION, "--xfail-file", str(xfail),
                   "--spec-report", str(out), "-rx")
     result.assert_outcomes(failed=1, xfailed=2, warnings=2)
-    result.stdout.fnmatch_lines([
+    result.stdout.fnmatch_lines([  # pytest's summary first; the run ends with the causes, the table, the verdict
         "*XfailFileWarning*test_no_such_clause*matches no collected clause*",
+        f"XFAIL *{CALL_FAILS} - transposed on purpose*",
+        "*= layer-spec causes =*",
+        "1 failed clause, 1 cause*",
+        f"   e.g. build::{OWN_HINT}",
         "*= layer-spec conformance =*",
         "build * 0 * 1 * 2 * 0",
         "2 --xfail-file entry(ies) match no collected clause:",
         f"  {xfail}:4: spec_tests/test_build.py::test_no_such_clause",
         f"  {xfail}:5: spec_tests/test_build.py::test_build",
         "*DOES NOT CONFORM*",
-        f"XFAIL *{CALL_FAILS} - transposed on purpose*",
     ])
 
     markdown = out.read_text()
@@ -345,6 +348,32 @@ def test_xfail_file_and_markdown_report(pytester, broken, tmp_path):
         "- `spec_tests/test_build.py::test_no_such_clause`",
     ):
         assert expected in markdown, expected
+
+
+def test_spec_cause_reruns_just_the_clauses_of_one_cause(pytester, broken, tmp_path):
+    """Each cause names a command that reruns its clauses; the names live in pytest's cache between runs."""
+    cache, out = tmp_path / "cache", tmp_path / "report.json"
+    first = pytester.runpytest_inprocess("--pyargs", "spec_tests.test_build", "--rootdir", PACKAGE_PARENT, "-p",
+                                         "no:randomly", "-o", f"cache_dir={cache}", "--impl", broken, "-k", SELECTION,
+                                         "--spec-report", str(out))
+    first.assert_outcomes(failed=3)
+    causes = json.loads(out.read_text())["causes"]
+    assert sum(cause["count"] for cause in causes) == 3 and len(causes) >= 2
+    cause = causes[-1]
+    assert cause["rerun"] == f"pytest --pyargs spec_tests --impl {broken} --profile dense --spec-cause {cause['cause']}"
+    assert f"   rerun: {cause['rerun']}" in first.stdout.lines
+
+    again = pytester.runpytest_inprocess("--pyargs", "spec_tests.test_build", "--rootdir", PACKAGE_PARENT, "-p",
+                                         "no:randomly", "-o", f"cache_dir={cache}", "--impl", broken,
+                                         "--spec-cause", cause["cause"])
+    again.assert_outcomes(failed=cause["count"])
+    assert f"failed clause{'s' if cause['count'] > 1 else ''}, 1 cause" in again.stdout.str()
+
+    unknown = pytester.runpytest_inprocess("--pyargs", "spec_tests.test_build", "--rootdir", PACKAGE_PARENT, "-p",
+                                           "no:randomly", "-o", f"cache_dir={cache}", "--impl", broken,
+                                           "--spec-cause", "no_such_cause")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    assert "no such cause" in unknown.stderr.str() and cause["cause"] in unknown.stderr.str()
 
 
 def test_reference_conforms(pytester, tmp_path):
@@ -382,6 +411,40 @@ def test_own_hint_is_kept_and_a_quoted_pitfall_is_named(pytester, tmp_path):
     assert failed["test_own_hint_only"]["hint"] == "store units as given"
     assert failed["test_own_hint_only"]["pitfall"] is None
     assert failed["test_own_hint_only"]["rule"] == "A clause with its own hint and nothing the table knows."
+
+
+def test_advisories_are_grouped_into_causes_after_the_failures(pytester, tmp_path):
+    pytester.mkdir("spec_tests")
+    pytester.path.joinpath("spec_tests", "test_fake.py").write_text(textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.parametrize("case", [1, 2])
+        def test_must(case):
+            \"\"\"A MUST clause that fails twice for one reason.\"\"\"
+            raise AssertionError(f"output of case {case}: expected a tensor of shape ({case}, 3), seen None")
+
+        @pytest.mark.should
+        @pytest.mark.parametrize("case", [1, 2, 3])
+        def test_should(case):
+            \"\"\"A SHOULD clause: the form of a refusal.\"\"\"
+            raise AssertionError(f"error class for units={case}: expected ValueError naming 'units', seen TypeError")
+    """))
+    out = tmp_path / "report.json"
+    result = pytester.runpytest_inprocess("spec_tests/test_fake.py", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                          "--spec-report", str(out))
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        "*= layer-spec causes =*",
+        "2 failed clauses, 1 cause (most clauses first)",
+        "1. 2 clauses in fake",
+        "3 advisories, 1 cause (most clauses first); advisories are failed SHOULD clauses*",
+        "1. 3 clauses in fake",
+        "   e.g. fake::test_should[[]1[]]",
+        "*= layer-spec conformance =*",
+    ])
+    data = json.loads(out.read_text())
+    assert [cause["count"] for cause in data["causes"]] == [2]
+    assert [cause["count"] for cause in data["advisory_causes"]] == [3]
 
 
 def test_dormant_outside_spec_runs(pytester, tmp_path):
@@ -426,6 +489,13 @@ def test_check_command_line(tmp_path, monkeypatch):
     assert command[command.index("--impl") + 1] == "pkg.mod:Dense"
     assert command[command.index("--spec-report") + 1] == str(tmp_path / "r.md")
     assert command[-1] == "-x"
+    assert set(cli.QUIET) <= set(command)  # short by default: no tracebacks, no per-test summary
+
+    verbose = cli._parser().parse_args(["check", "pkg.mod:Dense", "-v", "--cause", "no_gradients"])
+    command = cli.pytest_command(verbose, [])
+    assert not set(cli.QUIET) & set(command)
+    assert command[command.index("--spec-cause") + 1] == "no_gradients"
+    assert cli.rerun_prefix(verbose) == "layer-spec check pkg.mod:Dense --profile dense --cause"
 
 
 def test_console_script_is_declared():
@@ -442,13 +512,13 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
     xfail.write_text("spec_tests/test_build.py::test_no_such_clause\n")
     calls = []
 
-    def run_in_process(command, env):
+    def run_in_process(command, env, keep_log=False):
         calls.append((command, env))
         assert command[1:3] == ["-m", "pytest"]
         assert env.get("TF_USE_LEGACY_KERAS") == os.environ.get("TF_USE_LEGACY_KERAS")  # without --legacy: unchanged
         return pytester.runpytest_inprocess(*command[3:]).ret
 
-    monkeypatch.setattr(cli.subprocess, "call", run_in_process)
+    monkeypatch.setattr(cli, "run_child", run_in_process)
     status = cli.main(["check", broken, "--area", "build", "--report", str(out),
                        "--xfail-file", str(xfail), "--", "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider",
                        "-k", SELECTION])
@@ -467,7 +537,7 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
 
 def test_check_legacy_sets_the_environment(monkeypatch):
     seen = {}
-    monkeypatch.setattr(cli.subprocess, "call", lambda command, env: seen.update(env) or 0)
+    monkeypatch.setattr(cli, "run_child", lambda command, env, keep_log=False: seen.update(env) or 0)
     if importlib.util.find_spec("tf_keras") is None:
         assert cli.main(["check", "pkg:Layer", "--legacy"]) == 4  # a clear usage error instead of TF's vague one
         return
