@@ -1,13 +1,10 @@
 """Causes: the failed clauses of a run grouped by the mistake behind them, biggest first.
 
 A broken layer usually has one or two mistakes that fail dozens of clauses; a
-reader needs the list of mistakes first. The rule, in one sentence: *clauses
-share a cause when the same known pitfall is recognised in their failure, else
-when the same exception type was raised at the same line of the
-implementation's code, else when their failures read the same once numbers,
-shapes, quoted names, dtypes and addresses are taken out* (for a spec check,
-``<what>: expected X, seen Y``, only ``expected X, seen Y`` counts: ``<what>``
-names the clause, not the mistake).
+reader needs the list of mistakes first. The rule is :data:`RULE`. For a spec
+check, ``<what>: expected X, seen Y``, only ``expected X, seen Y`` counts:
+``<what>`` names the clause, not the mistake (unless ``expected X, seen Y`` is
+nothing but values, like ``expected (4, 2), seen (2, 4)``).
 
 Pure functions of :class:`~spec_tests.harness.results.ClauseResult`s (and, for
 :func:`origin_of`, of an exception), so a saved JSON report groups the same way
@@ -28,6 +25,11 @@ from spec_tests.harness.catalogue import area_sort_key
 from spec_tests.harness.hints import HINTS
 from spec_tests.harness.text import exception_chain
 
+#: The grouping rule, in one sentence (the report and the README quote it).
+RULE = ("clauses share a cause when the hint table recognises the same known pitfall in them, else when the "
+        "same exception type was raised at the same line of the implementation's code, else when their messages "
+        "read the same once numbers, shapes, quoted names, dtypes and addresses are taken out (for a spec check, "
+        "only its `expected ..., seen ...` part counts)")
 #: Exception types a clause raises for its own checks (``helpers.fail``, a bare ``assert``).
 CHECK_TYPES = ("SpecFailure", "AssertionError")
 _PLACEHOLDER = "…"
@@ -255,5 +257,5 @@ def origin_of(exc: BaseException, files: frozenset[str], base: str = "") -> tupl
     return "", ""
 
 
-__all__ = ["CHECK_TYPES", "SHOWN_IN_FULL", "Cause", "cause_key", "describe", "failure_text", "group",
+__all__ = ["CHECK_TYPES", "RULE", "SHOWN_IN_FULL", "Cause", "cause_key", "describe", "failure_text", "group",
            "implementation_files", "lines", "normalise", "origin_of", "pitfall_name"]

@@ -10,6 +10,7 @@ Pure functions of plain data: the report part writes what they return, and
 
 from __future__ import annotations
 
+from spec_tests.harness.causes import RULE
 from spec_tests.harness.results import OUTCOMES
 
 
@@ -47,9 +48,7 @@ def _cause_sections(title: str, causes: list, what: tuple[str, str]) -> list[str
     """One section per cause (the dicts of :meth:`causes.Cause.as_dict`), biggest first."""
     total = sum(cause["count"] for cause in causes)
     out = [f"## {title}", "", f"{_count(total, *what)}, {_count(len(causes), 'cause', 'causes')}, most clauses "
-           "first. Clauses share a cause when the same known pitfall is recognised in their failures, else the same "
-           "exception type raised at the same line of the implementation, else the same message once numbers, "
-           "shapes, names and addresses are taken out.", ""]
+           f"first; {RULE}.", ""]
     for number, cause in enumerate(causes, 1):
         example = cause["example"]
         areas = ", ".join(f"{area} ({count})" for area, count in cause["areas"].items())
