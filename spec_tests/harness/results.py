@@ -72,6 +72,7 @@ class RunResult:
     exit_code: int | None = None  # pytest's exit status, when the runner ran it
     error: str | None = None  # the harness itself failed (bad --impl, dead worker, timeout)
     seconds: float = 0.0
+    capabilities: list = dataclasses.field(default_factory=list)  # capability table rows (harness/capabilities.py)
 
     # ---- per area and in total
 
@@ -173,6 +174,7 @@ class RunResult:
             "exit_code": self.exit_code,
             "error": self.error,
             "seconds": round(self.seconds, 3),
+            "capabilities": [dict(row) for row in self.capabilities],
             "clauses": [clause.as_dict() for clause in self.clauses],
         }
 
@@ -191,6 +193,7 @@ class RunResult:
             exit_code=data.get("exit_code"),
             error=data.get("error"),
             seconds=float(data.get("seconds", 0.0)),
+            capabilities=[dict(row) for row in data.get("capabilities", [])],
         )
 
 
