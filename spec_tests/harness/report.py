@@ -31,7 +31,7 @@ from spec_tests.harness import capabilities, catalogue, selection, xfail
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.catalogue import SHOULD
 from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
-from spec_tests.harness.text import HINT_LINE, strip_ansi
+from spec_tests.harness.text import HINT_LINE, exception_text, strip_ansi
 
 #: The plugin name under which the reporter is registered (the runner looks it up).
 REPORTER = "layer-spec-conformance"
@@ -65,7 +65,7 @@ def pytest_configure(config):
 
 def failure_message(exc: BaseException) -> str:
     """The first lines of a failure, without hint lines: ``Type: message``."""
-    lines = [line.rstrip() for line in f"{type(exc).__name__}: {strip_ansi(str(exc))}".splitlines()]
+    lines = [line.rstrip() for line in f"{type(exc).__name__}: {strip_ansi(exception_text(exc))}".splitlines()]
     lines = [line for line in lines if line.strip() and not HINT_LINE.match(line)]
     if len(lines) > _MESSAGE_LINES:
         lines = lines[:_MESSAGE_LINES] + ["..."]
