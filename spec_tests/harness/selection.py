@@ -165,7 +165,8 @@ def claimed_capabilities(config, cls) -> frozenset[str]:
     * any class claims the names in its attribute ``layer_spec_capabilities`` (inherited like any attribute);
     * and those of ``--capabilities a,b``, else of ``LAYER_SPEC_CAPABILITIES``.
 
-    An unknown name is an :class:`ImplSpecError`.
+    An unknown name is an :class:`ImplSpecError`. Further sources (pytest ini keys) belong here too, so that
+    every claim is resolved in this one function.
     """
     from spec_tests import generation
 
