@@ -35,9 +35,21 @@ def validate_units(units):
     return units
 
 
+def missing_names(module: str, reasons: dict):
+    """A module ``__getattr__`` that explains names this generation lacks: ``{name: why}``."""
+
+    def __getattr__(name):
+        if name in reasons:
+            raise AttributeError(reasons[name])
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 def compute_dtype(layer):
     """The dtype the layer computes in (``mixed_float16`` computes in float16)."""
     return tf.as_dtype(layer.compute_dtype)
 
 
-__all__ = ["GENERATION", "InputSpec", "LEGACY", "keras", "register_serializable", "tf", "validate_units"]
+__all__ = ["GENERATION", "InputSpec", "LEGACY", "keras", "missing_names", "register_serializable", "tf",
+           "validate_units"]

@@ -147,6 +147,9 @@ class CustomGradientDense(MyDenseLayer):
     gradients is in this module's docstring.
     """
 
+    #: The hand-written gradient covers dense inputs only: no sparse or ragged inputs, unlike MyDenseLayer.
+    layer_spec_capabilities = ()
+
     def call(self, inputs):
         inputs, dtype = self._cast_inputs(inputs)
         kernel = _read(self.kernel, dtype)

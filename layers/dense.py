@@ -5,6 +5,11 @@ The tutorial's layer has a lazy ``build`` that creates a ``kernel`` and a
 Keras citizen needs: a bias, an activation, initializers, regularizers and
 constraints, a complete ``get_config``, ``compute_output_shape``, inputs of any
 rank >= 2, and the same constructor contract as ``keras.layers.Dense``.
+
+Like ``Dense``, it also takes a rank-2 ``tf.SparseTensor`` (sparse features:
+``tf.sparse.sparse_dense_matmul``) and a ``tf.RaggedTensor`` of shape
+``(batch, None, input_dim)`` (the dense computation on its flat values, the row
+lengths kept), and says so in ``layer_spec_capabilities``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ class MyDenseLayer(keras.layers.Layer):
         kernel_constraint, bias_constraint: constraints applied after updates.
         **kwargs: the base layer's arguments (``name``, ``dtype``, ``trainable``).
     """
+
+    #: What it does beyond the core contract, as keras.layers.Dense does (the spec checks ragged inputs against
+    #: legacy Keras 2's Dense; Keras 3's Dense has none).
+    layer_spec_capabilities = ("sparse_inputs", "ragged_inputs")
 
     def __init__(
         self,
@@ -98,9 +107,13 @@ class MyDenseLayer(keras.layers.Layer):
         return inputs, dtype
 
     def call(self, inputs):
+        if isinstance(inputs, tf.RaggedTensor):  # (batch, None, input_dim): compute on the values, keep the rows
+            return tf.ragged.map_flat_values(self.call, inputs)
         inputs, dtype = self._cast_inputs(inputs)
         kernel = tf.cast(self.kernel, dtype)
-        if inputs.shape.rank == 2:
+        if isinstance(inputs, tf.SparseTensor):  # sums repeated indices, takes them in any order
+            outputs = tf.sparse.sparse_dense_matmul(inputs, kernel)
+        elif inputs.shape.rank == 2:
             outputs = tf.matmul(inputs, kernel)
         else:
             outputs = tf.tensordot(inputs, kernel, [[inputs.shape.rank - 1], [0]])

@@ -20,7 +20,7 @@ holds.
 
 from __future__ import annotations
 
-from layers._compat import GENERATION, LEGACY, keras, register_serializable
+from layers._compat import GENERATION, LEGACY, keras, missing_names, register_serializable
 from layers.dense import MyDenseLayer
 
 OPS_DENSE_AVAILABLE = not LEGACY
@@ -53,11 +53,7 @@ if OPS_DENSE_AVAILABLE:
             return outputs
 
 else:  # pragma: no cover - exercised by the legacy CI leg
-
-    def __getattr__(name):
-        if name == "OpsDense":
-            raise AttributeError(UNAVAILABLE_REASON)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__ = missing_names(__name__, {"OpsDense": UNAVAILABLE_REASON})
 
 
 __all__ = ["OPS_DENSE_AVAILABLE", "UNAVAILABLE_REASON"] + (["OpsDense"] if OPS_DENSE_AVAILABLE else [])

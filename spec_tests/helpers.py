@@ -158,6 +158,19 @@ def variable_labels(variables) -> list[str]:
     return [f"{short_name(v)}{tuple(v.shape)}" for v in variables]
 
 
+def variable_table(layer) -> list[tuple]:
+    """``(name, dtype, shape, trainable)`` of every weight, sorted: what a quantized or LoRA-adapted layer holds."""
+    return sorted((short_name(w), dtype_name(w.dtype), tuple(w.shape), bool(w.trainable)) for w in layer.weights)
+
+
+def weight_named(layer, name: str, hint: str | None = None):
+    """The layer's one weight with this short name (``kernel`` is the variable, whatever ``layer.kernel`` returns)."""
+    found = [w for w in layer.weights if short_name(w) == name]
+    if len(found) != 1:
+        fail(f"weights named {name!r}", "exactly one", [short_name(w) for w in layer.weights], hint)
+    return found[0]
+
+
 # --- Closed forms in float64 numpy: what a dense layer must compute
 
 
@@ -239,6 +252,40 @@ def _word_label(word) -> str:
     return " or ".join(repr(w) for w in word) if isinstance(word, tuple) else repr(word)
 
 
+def assert_refused(action, what: str, hint: str | None = None) -> Exception:
+    """``action()`` raises, whatever the exception (its form is for a SHOULD clause); returns it."""
+    exc = raised(action)
+    check(exc is not None, what, "an exception, as Dense raises", "no error", hint)
+    return exc
+
+
+def succeed(action, what: str, expected: str, hint: str | None = None):
+    """``action()``'s result; an exception becomes the clause's failure: ``<what>: expected <expected>, seen <error>``."""
+    try:
+        return action()
+    except Exception as exc:  # noqa: BLE001 - the failure is the finding
+        fail(what, expected, f"{type(exc).__name__}: {error_text(exc).strip()[:300]}", hint)
+
+
+def reload_model(model, path, layer_cls, what: str, hint: str | None = None):
+    """``model`` saved to the ``.keras`` file ``path`` and loaded back (``layer_cls`` passed as a custom object)."""
+
+    def round_trip():
+        model.save(str(path))
+        return keras.saving.load_model(str(path), custom_objects={layer_cls.__name__: layer_cls})
+
+    return succeed(round_trip, f"save and load_model of {what}", "the model back", hint)
+
+
+def raised(action) -> Exception | None:
+    """The exception ``action()`` raises, or None: for clauses that only ask whether something was refused."""
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - the caller judges it
+        return exc
+    return None
+
+
 def expect_refusal(action, raises, names=(), what: str = "the call", hint: str | None = None) -> Exception:
     """Run ``action()``: it must raise ``raises`` (a type or a tuple of types) whose message names the problem.
 
@@ -269,6 +316,7 @@ __all__ = [
     "assert_all_bit_identical",
     "assert_bit_identical",
     "assert_close",
+    "assert_refused",
     "assert_shape",
     "assert_weights_unchanged",
     "check",
@@ -285,10 +333,15 @@ __all__ = [
     "layer_bias",
     "random_array",
     "random_inputs",
+    "raised",
+    "reload_model",
     "set_dense_weights",
+    "succeed",
     "tape_gradients",
     "to_numpy",
     "variable_labels",
+    "variable_table",
+    "weight_named",
     "weight_names",
     "weight_values",
 ]

@@ -25,6 +25,7 @@ from layers._compat import LEGACY, keras, tf
 from tests.support import run_spec, tail
 
 OPS_DENSE_KERAS3_ONLY = "OpsDense is Keras 3 only (keras.ops); this process runs legacy Keras 2"
+ADAPTABLE_DENSE_KERAS3_ONLY = "AdaptableDense is Keras 3 only (quantization, LoRA); this process runs legacy Keras 2"
 SHAPE_ERROR = "got multiple values for argument 'shape'"
 
 
@@ -43,10 +44,12 @@ def _assert_conforms(spec: str, profile: str, tmp_path) -> None:
         pytest.param("layers:OpsDense", "dense", id="OpsDense-dense",
                      marks=pytest.mark.skipif(LEGACY, reason=OPS_DENSE_KERAS3_ONLY)),
         pytest.param("layers:PortedTutorialLayer", "seed", id="PortedTutorialLayer-seed"),
+        pytest.param("layers:AdaptableDense", "dense", id="AdaptableDense-dense",
+                     marks=pytest.mark.skipif(LEGACY, reason=ADAPTABLE_DENSE_KERAS3_ONLY)),
     ],
 )
 def test_alternative_conforms(spec, profile, tmp_path):
-    """Every alternative passes the whole spec of its profile in this generation."""
+    """Every alternative passes the whole spec of its profile in this generation, with the capabilities it claims."""
     _assert_conforms(spec, profile, tmp_path)
 
 
@@ -250,7 +253,8 @@ def test_tutorial_fix_computes_its_affine_map(name, weights, float32_policy):
 
 # --- registration --------------------------------------------------------------------------------------------------
 
-REGISTERED = ["CustomGradientDense", "PortedTutorialLayer", "FixedTutorialLayer"] + ([] if LEGACY else ["OpsDense"])
+REGISTERED = ["CustomGradientDense", "PortedTutorialLayer", "FixedTutorialLayer"] + (
+    [] if LEGACY else ["OpsDense", "AdaptableDense"])
 
 
 @pytest.mark.parametrize("name", REGISTERED)

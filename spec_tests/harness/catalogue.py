@@ -13,6 +13,10 @@ list of its own: the plugin (which clause belongs to which area), the report
 * A clause's **level** is MUST (the default: a working program depends on what
   it checks) or SHOULD (marked ``@pytest.mark.should``: the form of a refusal,
   or good practice no caller depends on). Only MUST failures decide the verdict.
+* A **capability** is something ``keras.layers.Dense`` does beyond the core
+  contract (sparse or ragged inputs, int8 quantization, LoRA): :data:`CAPABILITIES`
+  says what each means and where Keras's ``Dense`` has it. Its clauses run only
+  for a layer that claims it (:func:`spec_tests.harness.selection.claimed_capabilities`).
 
 Importing this module imports neither TensorFlow nor a spec module.
 """
@@ -30,8 +34,9 @@ SPEC_DIR = Path(__file__).resolve().parents[1]
 
 #: Profile name -> the contract a class promises under it, in one sentence.
 PROFILES = {
-    "dense": "the full keras.layers.Dense contract: Cls(units, activation=None, use_bias=True, ...initializers, "
-    "regularizers, constraints..., **base kwargs), kernel and bias, inputs of rank >= 2",
+    "dense": "the core contract every dense layer shares with keras.layers.Dense: Cls(units, activation=None, "
+    "use_bias=True, ...initializers, regularizers, constraints..., **base kwargs), kernel and bias, dense inputs of "
+    "rank >= 2 (what Dense does beyond it, such as sparse inputs or quantization, are capabilities a layer claims)",
     "seed": "the tutorial's minimal contract: Cls(num_outputs) positional only, a kernel and no bias, rank-2 inputs",
 }
 DEFAULT_PROFILE = "dense"
@@ -54,6 +59,8 @@ AREAS = (
     "construction", "build", "naming", "shapes", "trainable_variables", "bias", "gradients", "differential",
     "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
     "damaged_files",
+    # capabilities: what keras.layers.Dense does beyond the core contract, checked only when the layer claims it
+    "sparse_inputs", "ragged_inputs", "quantization", "lora",
 )
 #: Markers of spec items that are not clauses (the benchmarks): left out of areas, reports and listings.
 NOT_CLAUSE_MARKERS = ("spec_benchmark",)
@@ -134,6 +141,64 @@ def clause_rule(function) -> str:
     if not doc:
         return ""
     return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+# --------------------------------------------------------------------------- capabilities
+
+
+@dataclasses.dataclass(frozen=True)
+class Capability:
+    """Something ``keras.layers.Dense`` does beyond the core contract, which a layer may claim.
+
+    Its clauses (marked ``@pytest.mark.capability(name)``) run only when the layer under test claims it; they take
+    the generation's ``Dense`` as the oracle, so they run only where that ``Dense`` has the capability.
+    """
+
+    name: str
+    meaning: str
+    keras3_backends: tuple[str, ...]  # the Keras 3 backends on which Keras's Dense has it; () on none
+    keras2: bool  # whether legacy Keras 2's Dense (tf-keras, TensorFlow only) has it
+
+    def dense_has(self, generation: int, backend: str) -> bool:
+        """Whether the ``Dense`` of Keras ``generation`` on ``backend`` has this capability."""
+        if generation == 2:
+            return self.keras2 and backend == "tensorflow"
+        return backend in self.keras3_backends
+
+    def where(self) -> str:
+        """Where Keras's ``Dense`` has it, in words: ``Keras 3 with tensorflow; Keras 2``."""
+        places = [f"Keras 3 with {', '.join(self.keras3_backends)}"] if self.keras3_backends else []
+        return "; ".join(places + (["Keras 2"] if self.keras2 else [])) or "nowhere"
+
+
+#: The marker that ties a clause to the capability it checks: ``@pytest.mark.capability("sparse_inputs")``.
+CAPABILITY_MARKER = "capability"
+_KERAS3_BACKENDS = ("tensorflow", "jax", "torch")
+#: Every capability, by name. Measured on TensorFlow 2.21, Keras 3.15.1 (tensorflow and jax backends) and
+#: tf-keras 2.21; quantization and LoRA are written in keras.ops in Keras's Dense, so they hold on torch too.
+CAPABILITIES = {
+    cap.name: cap
+    for cap in (
+        Capability("sparse_inputs", "takes a rank-2 tf.SparseTensor (unordered or repeated indices too) and returns "
+                   "the dense output of the same input made dense, with the same gradients, also in tf.function",
+                   keras3_backends=("tensorflow",), keras2=True),
+        Capability("ragged_inputs", "takes a tf.RaggedTensor (batch, None, input_dim) and returns a RaggedTensor "
+                   "(batch, None, units) with the same row lengths, each row computed as a dense input would be",
+                   keras3_backends=(), keras2=True),
+        Capability("quantize_int8", "layer.quantize('int8') replaces the kernel by an int8 kernel and a float32 "
+                   "kernel_scale per unit; outputs stay within int8 rounding of the float ones; it saves and loads; "
+                   "quantizing twice or before build is refused", keras3_backends=_KERAS3_BACKENDS, keras2=False),
+        Capability("lora", "layer.enable_lora(rank) freezes kernel and trains lora_kernel_a (input_dim, rank) and "
+                   "lora_kernel_b (rank, units), so that kernel + lora_kernel_a @ lora_kernel_b is the effective "
+                   "kernel; it saves and loads", keras3_backends=_KERAS3_BACKENDS, keras2=False),
+    )
+}
+
+
+def capability_of(item) -> str | None:
+    """The capability a collected clause checks (its ``capability`` marker), or None for a core clause."""
+    mark = item.get_closest_marker(CAPABILITY_MARKER)
+    return str(mark.args[0]) if mark is not None and mark.args else None
 
 
 # --------------------------------------------------------------------------- the clauses, read without running
@@ -255,7 +320,8 @@ def iter_clauses() -> Iterator[Clause]:
 
 
 __all__ = [
-    "AREAS", "Area", "Clause", "DEFAULT_PROFILE", "LEVEL_HELP", "MUST", "NOT_CLAUSE_MARKERS", "PROFILES",
-    "SEED_MARKER", "SHOULD", "SHOULD_MARKER", "SPEC_DIR", "area_module", "area_of", "area_sort_key", "canonical_id",
-    "clause_rule", "is_clause", "is_spec_item", "item_ids", "iter_areas", "iter_clauses", "level_of", "spec_areas",
+    "AREAS", "Area", "CAPABILITIES", "CAPABILITY_MARKER", "Capability", "Clause", "DEFAULT_PROFILE", "LEVEL_HELP",
+    "MUST", "NOT_CLAUSE_MARKERS", "PROFILES", "SEED_MARKER", "SHOULD", "SHOULD_MARKER", "SPEC_DIR", "area_module",
+    "area_of", "area_sort_key", "canonical_id", "capability_of", "clause_rule", "is_clause", "is_spec_item", "item_ids",
+    "iter_areas", "iter_clauses", "level_of", "spec_areas",
 ]

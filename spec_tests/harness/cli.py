@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("impl", metavar="SPEC", help="the class: dotted.module:Class or path/to/file.py:Class")
     check.add_argument("--profile", choices=tuple(PROFILES), default=DEFAULT_PROFILE,
-                       help="dense: the full keras.layers.Dense contract (default); seed: the tutorial's "
+                       help="dense: the core contract shared with keras.layers.Dense (default); seed: the tutorial's "
                        "Cls(num_outputs), kernel only")
     check.add_argument("--report", metavar="PATH", help="write the conformance report: Markdown, or JSON for *.json")
     check.add_argument("--xfail-file", metavar="PATH",

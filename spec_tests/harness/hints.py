@@ -24,7 +24,7 @@ import re
 
 import pytest
 
-from spec_tests.harness.text import exception_chain, own_hint, strip_ansi, without_hint_lines
+from spec_tests.harness.text import exception_chain, exception_text, own_hint, strip_ansi, without_hint_lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,7 +251,7 @@ def find_hint_for_exception(exc: BaseException) -> Hint | None:
     ``hint:`` lines already in a message are ignored: they are advice, not the error.
     """
     for link in exception_chain(exc):
-        found = find_hint(type(link).__name__, without_hint_lines(str(link)))
+        found = find_hint(type(link).__name__, without_hint_lines(exception_text(link)))
         if found:
             return found
     return None

@@ -11,6 +11,7 @@ Pure functions of plain data: the report part writes what they return, and
 from __future__ import annotations
 
 from spec_tests.harness.causes import RULE
+from spec_tests.harness.capabilities import render_capabilities
 from spec_tests.harness.results import OUTCOMES
 
 
@@ -111,6 +112,7 @@ def render_markdown(data: dict) -> str:
         out.append(f"| {_cell(row['area'])} | " + " | ".join(str(row[key]) for key in OUTCOMES) + " |")
     out.append("| **total** | " + " | ".join(f"**{data['totals'][key]}**" for key in OUTCOMES) + " |")
     out.append("")
+    out += render_capabilities(data.get("capabilities", []))
     if data["collection_errors"]:
         out += ["## Spec modules that failed to import", ""]
         out += [f"- `{error['id']}`: {error['message']}" for error in data["collection_errors"]]

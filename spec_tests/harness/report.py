@@ -34,11 +34,11 @@ from pathlib import Path
 
 import pytest
 
-from spec_tests.harness import catalogue, causes, rerun, selection, xfail
+from spec_tests.harness import capabilities, catalogue, causes, rerun, selection, xfail
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.catalogue import SHOULD
 from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
-from spec_tests.harness.text import HINT_LINE, strip_ansi
+from spec_tests.harness.text import HINT_LINE, exception_text, strip_ansi
 
 #: The plugin name under which the reporter is registered (the runner looks it up).
 REPORTER = "layer-spec-conformance"
@@ -72,7 +72,7 @@ def pytest_configure(config):
 
 def failure_message(exc: BaseException) -> str:
     """The first lines of a failure, without hint lines: ``Type: message``."""
-    lines = [line.rstrip() for line in f"{type(exc).__name__}: {strip_ansi(str(exc))}".splitlines()]
+    lines = [line.rstrip() for line in f"{type(exc).__name__}: {strip_ansi(exception_text(exc))}".splitlines()]
     lines = [line for line in lines if line.strip() and not HINT_LINE.match(line)]
     if len(lines) > _MESSAGE_LINES:
         lines = lines[:_MESSAGE_LINES] + ["..."]
@@ -93,6 +93,8 @@ def pytest_runtest_makereport(item, call):
     report.spec_id = catalogue.item_ids(item)[1]
     report.spec_rule = catalogue.clause_rule(getattr(item, "function", None))
     report.spec_level = catalogue.level_of(item)
+    report.spec_capability = catalogue.capability_of(item)  # capabilities: which one the clause checks, if any
+    report.spec_not_claimed = report.spec_capability not in (None, *selection.active(item.config).capabilities)
     if call.excinfo is not None and report.failed and isinstance(call.excinfo.value, Exception):
         exc = call.excinfo.value
         report.spec_message = failure_message(exc)
@@ -146,6 +148,7 @@ class ConformanceReporter:
     def __init__(self, config):
         self.config = config
         self.clauses: dict[str, ClauseResult] = {}
+        self.capability_of: dict[str, str] = {}  # capabilities: clause id -> the capability it checks
         self.collect_errors: list[dict] = []
         self.written: Path | None = None
         self.write_error: str | None = None
@@ -161,6 +164,8 @@ class ConformanceReporter:
         clause = self.clauses.get(key)
         if clause is None:
             clause = self.clauses[key] = ClauseResult(key, area, getattr(report, "spec_rule", ""))
+        if getattr(report, "spec_capability", None):
+            self.capability_of[key] = report.spec_capability
         if clause.outcome == "failed":
             return
         clause.level = getattr(report, "spec_level", clause.level)
@@ -176,6 +181,8 @@ class ConformanceReporter:
             clause.message = getattr(report, "spec_message", "") or strip_ansi(str(report.longreprtext)).strip()[:2000]
             if report.when != "call":
                 clause.message = f"(error in {report.when}) {clause.message}"
+        elif report.skipped and getattr(report, "spec_not_claimed", False):
+            clause.outcome, clause.reason = capabilities.NOT_CLAIMED, f"not claimed: {report.spec_capability}"
         elif report.skipped:
             if hasattr(report, "wasxfail"):
                 clause.outcome, clause.reason = "xfailed", report.wasxfail
@@ -225,7 +232,15 @@ class ConformanceReporter:
             interrupted=self.interrupted,
             strict=strict(self.config),
             rerun=rerun.rerun_prefix(self.config),
+            capabilities=self.capability_rows(state),
         )
+
+    def capability_rows(self, state) -> list[dict]:
+        """Capabilities: the table of this run (Keras's Dense here, claimed or not, how the clauses ended)."""
+        outcomes: dict[str, list[str]] = {}
+        for key, name in self.capability_of.items():
+            outcomes.setdefault(name, []).append(self.clauses[key].outcome)
+        return capabilities.rows(state.capabilities, outcomes, *capabilities.runtime())
 
     # ---- writing
 
@@ -290,6 +305,8 @@ class ConformanceReporter:
             tr.write_line(area.ljust(width) + "".join(str(row[key]).rjust(9) for key in OUTCOMES))
         totals = result.totals()
         tr.write_line("total".ljust(width) + "".join(str(totals[key]).rjust(9) for key in OUTCOMES))
+        for line in capabilities.terminal_lines(result.capabilities):
+            tr.write_line(line)
         for error in result.collection_errors:
             tr.write_line(f"import error: {error['id']}: {error['message']}", red=True)
         xpassed = result.of("xpassed")

@@ -82,6 +82,7 @@ class RunResult:
     error: str | None = None  # the harness itself failed (bad --impl, dead worker, timeout)
     seconds: float = 0.0
     rerun: str = ""  # the command that reruns one cause's clauses, less the cause's name ("" when none can)
+    capabilities: list = dataclasses.field(default_factory=list)  # capability table rows (harness/capabilities.py)
 
     # ---- per area and in total
 
@@ -190,6 +191,7 @@ class RunResult:
             "error": self.error,
             "seconds": round(self.seconds, 3),
             "rerun": self.rerun,
+            "capabilities": [dict(row) for row in self.capabilities],
             "clauses": [clause.as_dict() for clause in self.clauses],
         }
 
@@ -209,6 +211,7 @@ class RunResult:
             error=data.get("error"),
             seconds=float(data.get("seconds", 0.0)),
             rerun=data.get("rerun", ""),
+            capabilities=[dict(row) for row in data.get("capabilities", [])],
         )
 
 

@@ -2,7 +2,9 @@
 
 
 * ``--impl SPEC`` or ``LAYER_SPEC_IMPL``: ``dotted.module:Class`` or ``path/to/file.py:Class``;
-* ``--profile dense|seed`` or ``LAYER_SPEC_PROFILE``: which contract the class promises.
+* ``--profile dense|seed`` or ``LAYER_SPEC_PROFILE``: which contract the class promises;
+* the capabilities it claims beyond that contract (:func:`claimed_capabilities`): its class attribute
+  ``layer_spec_capabilities``, ``--capabilities a,b`` or ``LAYER_SPEC_CAPABILITIES``.
 
 Everything else (the clauses' fixtures, the report, the benchmarks) receives
 the choice through :func:`spec_state` or :func:`active`. This part also prints
@@ -24,9 +26,14 @@ from pathlib import Path
 
 import pytest
 
-from spec_tests.harness.catalogue import DEFAULT_PROFILE, PROFILES, SEED_MARKER, is_spec_item
+from spec_tests.harness import capabilities
+from spec_tests.harness.catalogue import (
+    CAPABILITIES, CAPABILITY_MARKER, DEFAULT_PROFILE, PROFILES, SEED_MARKER, capability_of, is_spec_item,
+)
 
 DEFAULT_IMPL = "layers:MyDenseLayer"
+#: The class attribute by which a layer claims capabilities: a name or a sequence of names.
+CAPABILITIES_ATTRIBUTE = "layer_spec_capabilities"
 
 
 class ImplSpecError(Exception):
@@ -39,6 +46,7 @@ class SpecState:
     cls: type
     profile: str
     source: str
+    capabilities: frozenset = frozenset()  # the capabilities the class claims (see claimed_capabilities)
 
     @property
     def label(self) -> str:
@@ -64,6 +72,9 @@ def pytest_addoption(parser):
     add_option(parser, "--profile", choices=tuple(PROFILES),
                help="contract the class promises: dense (default) or seed (the tutorial's Cls(num_outputs), kernel "
                "only); default: $LAYER_SPEC_PROFILE, else dense")
+    add_option(parser, "--capabilities", metavar="A,B",
+               help="capabilities the class claims beyond the core contract, comma-separated, on top of its class "
+               f"attribute {CAPABILITIES_ATTRIBUTE}: {', '.join(CAPABILITIES)} (default: $LAYER_SPEC_CAPABILITIES)")
 
 
 def load_impl(spec: str) -> tuple[type, str]:
@@ -135,6 +146,39 @@ def _import_file(spec: str, path: Path):
     return module
 
 
+def _names(value, where: str) -> set[str]:
+    """Capability names from ``"a, b"`` or a sequence of names; an unknown name is an ImplSpecError naming ``where``."""
+    names = value.split(",") if isinstance(value, str) else list(value or ())
+    names = {str(name).strip() for name in names} - {""}
+    unknown = sorted(names - set(CAPABILITIES))
+    if unknown:
+        raise ImplSpecError(f"{where}: unknown capability(ies) {', '.join(map(repr, unknown))}; "
+                            f"known: {', '.join(CAPABILITIES)}")
+    return names
+
+
+def claimed_capabilities(config, cls) -> frozenset[str]:
+    """The capabilities the class under test claims: the one place they are resolved.
+
+    * the running generation's own ``keras.layers.Dense`` claims what the catalogue says it has on this generation
+      and backend (so ``--impl keras.layers:Dense`` checks Dense's capabilities);
+    * any class claims the names in its attribute ``layer_spec_capabilities`` (inherited like any attribute);
+    * and those of ``--capabilities a,b``, else of ``LAYER_SPEC_CAPABILITIES``.
+
+    An unknown name is an :class:`ImplSpecError`. Further sources (pytest ini keys) belong here too, so that
+    every claim is resolved in this one function.
+    """
+    from spec_tests import generation
+
+    claimed = set(capabilities.dense_capabilities(*capabilities.runtime())) if cls is generation.Dense else set()
+    claimed |= _names(getattr(cls, CAPABILITIES_ATTRIBUTE, ()), f"{cls.__qualname__}.{CAPABILITIES_ATTRIBUTE}")
+    requested = config.getoption("layer_spec_capabilities", None)
+    where = "--capabilities"
+    if requested is None:
+        requested, where = os.environ.get("LAYER_SPEC_CAPABILITIES", ""), "LAYER_SPEC_CAPABILITIES"
+    return frozenset(claimed | _names(requested, where))
+
+
 def _requested(config) -> tuple[str | None, str | None]:
     return (
         config.getoption("layer_spec_impl") or os.environ.get("LAYER_SPEC_IMPL") or None,
@@ -153,6 +197,8 @@ def _runs_spec(config) -> bool:
 def pytest_configure(config):
     config.addinivalue_line("markers", f"{SEED_MARKER}: the clause belongs to the seed profile's (tutorial) contract too")
     config.addinivalue_line("markers", "slow_clause: a clause that takes over a second; still part of the spec")
+    config.addinivalue_line("markers", f"{CAPABILITY_MARKER}(name): the clause checks a capability beyond the core "
+                            "contract; it runs only when the layer claims it")
     _CONFIG[:] = [config]
     if _runs_spec(config):
         resolve(config)
@@ -183,9 +229,10 @@ def resolve(config) -> SpecState:
         raise pytest.UsageError(f"--profile/LAYER_SPEC_PROFILE {profile!r}: expected one of {', '.join(PROFILES)}")
     try:
         cls, source = load_impl(impl)
+        claimed = claimed_capabilities(config, cls)
     except ImplSpecError as exc:
         raise pytest.UsageError(str(exc)) from None
-    state = SpecState(spec=impl, cls=cls, profile=profile, source=source)
+    state = SpecState(spec=impl, cls=cls, profile=profile, source=source, capabilities=claimed)
     config.stash[_STATE_KEY] = state
     return state
 
@@ -204,6 +251,8 @@ def pytest_report_header(config):
     return [
         f"layer-spec: impl {state.spec} -> {state.label} ({state.source})",
         f"layer-spec: profile {state.profile}: {PROFILES[state.profile]}",
+        f"layer-spec: capabilities claimed: {', '.join(sorted(state.capabilities)) or 'none'}; keras Dense has here: "
+        f"{', '.join(capabilities.dense_capabilities(*capabilities.runtime())) or 'none'}",
         f"layer-spec: {generation.describe()}",
     ]
 
@@ -219,6 +268,12 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if is_spec_item(item) and item.get_closest_marker(SEED_MARKER) is None:
                 item.add_marker(skip)
+    runtime = capabilities.runtime()
+    for item in items:
+        name = capability_of(item) if is_spec_item(item) else None
+        reason = name and capabilities.skip_reason(name, state.capabilities, *runtime)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def active(config) -> SpecState | None:

@@ -20,6 +20,14 @@ def strip_ansi(text: str | None) -> str:
     return _ANSI.sub("", text or "")
 
 
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``, or a stand-in when that raises (a TensorFlow value of a finished graph in the exception's args)."""
+    try:
+        return str(exc)
+    except Exception as err:  # noqa: BLE001 - an unprintable message must not crash the run that reports it
+        return f"<the {type(exc).__name__}'s message cannot be printed: {type(err).__name__}>"
+
+
 def exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
     """``exc``, then the exceptions it was raised from (``__cause__``, else ``__context__``), each once."""
     seen: set[int] = set()
@@ -37,10 +45,10 @@ def without_hint_lines(text: str) -> str:
 def own_hint(exc: BaseException) -> str | None:
     """The ``hint:`` line a clause (or the implementation) already put in the exception's message."""
     for link in exception_chain(exc):
-        found = HINT_LINE.search(strip_ansi(str(link)))
+        found = HINT_LINE.search(strip_ansi(exception_text(link)))
         if found:
             return found.group(1)
     return None
 
 
-__all__ = ["HINT_LINE", "exception_chain", "own_hint", "strip_ansi", "without_hint_lines"]
+__all__ = ["HINT_LINE", "exception_chain", "exception_text", "own_hint", "strip_ansi", "without_hint_lines"]
