@@ -19,6 +19,8 @@ mode there). See ``docs/benchmarks.md``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from spec_tests import generation
@@ -57,17 +59,18 @@ def _params():
 _ROW: dict = {}  # the last row measured: {"key": ..., "row": RowMeasurement}; rows run back to back
 
 
-def measured_row(layer_cls, profile, mode, shape):
+def measured_row(layer_cls, profile, mode, shape, scale):
     """The row's interleaved measurement, taken by the first of its three cases to run."""
-    key = (spec_state().spec, profile, BACKEND, mode, shape.name)
+    key = (spec_state().spec, profile, BACKEND, mode, shape.name, scale)
     if _ROW.get("key") != key:
+        shape = dataclasses.replace(shape, cap=shape.cap * scale)
         _ROW.clear()  # free the previous row's results before building this one's layers
         _ROW.update(key=key, row=measure_row(row_builder(layer_cls, profile, mode, shape), mode, shape))
     return _ROW["row"]
 
 
 @pytest.mark.parametrize("mode, shape, contender", list(_params()))
-def test_bench_dense(benchmark, layer_cls, profile, mode, shape, contender):
+def test_bench_dense(benchmark, request, layer_cls, profile, mode, shape, contender):
     """Time one contender's dense computation in one mode at one shape, interleaved with the other two."""
     shape = SHAPES[shape]
     if mode in BACKEND_SKIPPED_MODES.get(BACKEND, {}):
@@ -87,7 +90,7 @@ def test_bench_dense(benchmark, layer_cls, profile, mode, shape, contender):
     if benchmark.disabled:  # quick mode: one untimed call, checked
         benchmark(quick_call, layer_cls, profile, mode, shape, contender)
         return
-    row = measured_row(layer_cls, profile, mode, shape)
+    row = measured_row(layer_cls, profile, mode, shape, request.config.getoption("layer_spec_bench_scale"))
     if contender in row.errors:
         raise row.errors[contender]
     benchmark.extra_info.update(row.info(contender), timing="interleaved")

@@ -65,10 +65,10 @@ def write_plot(table: Table, path) -> Path:
         bottom.set_yticks([t for t in RATIO_TICKS if low <= t <= high])
         bottom.yaxis.set_major_formatter(ScalarFormatter())
         bottom.yaxis.set_minor_formatter(NullFormatter())
-        bottom.set_ylabel("impl / baseline, paired (log; < 1: impl faster)\nwhiskers: quartiles of the per-round ratios")
+        bottom.set_ylabel("impl / baseline (log; < 1: impl faster)")
         bottom.grid(True, axis="y", alpha=0.3)
         bottom.legend(fontsize="small")
-    title = f"impl = {table.impl} ({table.keras})"
+    title = f"impl = {table.impl} ({table.keras}); ratios: paired medians, whiskers: quartiles of the per-round ratios"
     if table.peak is not None:
         title += f"; machine peak {table.peak.gflops:.0f} GFLOP/s"
     figure.suptitle(title)

@@ -23,7 +23,8 @@ per-round ratios, steady while the machine's load comes and goes.
 
 Options: ``--bench-table PATH`` writes the table as Markdown, ``--bench-plot
 PATH`` a PNG of time against size per contender and of the ratios,
-``--bench-stat min`` tabulates minimums instead of medians, and
+``--bench-stat min`` tabulates minimums instead of medians, ``--bench-scale 2``
+gives every row twice the time (more precise ratios on a noisy machine), and
 ``--bench-ratio-fail 10%`` (with pytest-benchmark's ``--benchmark-compare``)
 fails the run when a ratio grew by more than 10% against the saved run.
 
@@ -54,12 +55,17 @@ def pytest_addoption(parser):
                help="after a timed benchmark run, write a PNG plot (time vs size per contender, ratios) to PATH")
     add_option(parser, "--bench-stat", default="median", choices=STATS,
                help="statistic of the end-of-run table's times: median (default) or min")
+    add_option(parser, "--bench-scale", metavar="FACTOR", type=float, default=1.0,
+               help="multiply each row's time cap by FACTOR (default 1: about 4 minutes on a busy 2-core machine); "
+               "more time, more precise ratios on a noisy machine")
     add_option(parser, "--bench-ratio-fail", metavar="PCT",
                help="with --benchmark-compare: fail when a row's impl/raw or impl/Dense ratio grew by more than PCT "
                "(e.g. 10%%) against the compared saved run (uniform machine slowdowns do not move ratios)")
 
 
 def pytest_configure(config):
+    if not config.getoption("layer_spec_bench_scale") > 0:
+        raise pytest.UsageError("--bench-scale: expected a factor above 0")
     threshold = config.getoption("layer_spec_bench_ratio_fail")
     if threshold is not None:
         try:
