@@ -372,6 +372,12 @@ def test_paired_ratios_win_over_the_ratio_of_medians_and_show_their_spread():
     assert "!!" not in " ".join(cells) and "per-round ratios of interleaved calls" in format_text(table)
 
 
+def test_the_header_names_a_backend_other_than_tensorflow():
+    assert "backend" not in format_text(build_table(fake_records())).splitlines()[0]
+    jax = build_table(paired_row("xla", "small", 1e-4, 1e-4, 1e-4, 1.0, 1.0, backend="jax"))
+    assert jax.backend == "jax" and "Keras 9, backend jax;" in format_text(jax)
+
+
 def test_jax_has_no_tf_function_mode():
     assert "tf_function" in modes_for("tensorflow") and "tf_function" not in modes_for("jax")
     assert len(list(cases("jax"))) == len(list(cases())) - 4 * len(CONTENDERS)

@@ -68,6 +68,7 @@ class Table:
     impl: str
     keras: str
     stat: str = "median"
+    backend: str = "tensorflow"
 
     @property
     def peak(self) -> Peak | None:
@@ -118,6 +119,7 @@ def build_table(records, stat: str = "median") -> Table:
     rows: dict = {}
     peaks = []
     impl = keras = "?"
+    backend = "tensorflow"
     for record in records:
         info = record.get("extra_info") or {}
         if info.get("suite") != SUITE:
@@ -131,6 +133,7 @@ def build_table(records, stat: str = "median") -> Table:
             continue
         impl = info.get("impl", impl)
         keras = info.get("keras", keras)
+        backend = info.get("backend", backend)
         key = (info["mode"], info["shape"])
         row = rows.get(key)
         if row is None:
@@ -140,7 +143,7 @@ def build_table(records, stat: str = "median") -> Table:
         _add_paired(row, info)
     order = {(m, s): i for i, (m, s) in enumerate((m, s) for m in MODES for s in SHAPES)}
     ordered = sorted(rows.values(), key=lambda r: (order.get((r.mode, r.shape), len(order)), r.mode, r.shape))
-    return Table(rows=ordered, peaks=peaks, impl=impl, keras=keras, stat=stat)
+    return Table(rows=ordered, peaks=peaks, impl=impl, keras=keras, stat=stat, backend=backend)
 
 
 def format_time(seconds: float | None) -> str:
@@ -230,7 +233,8 @@ def header_lines(table: Table) -> list[str]:
     paired = any(row.paired for row in table.rows)
     how = ("ratios: median of the per-round ratios of interleaved calls (quartiles in brackets)" if paired
            else "ratios of the medians (a run without interleaved rounds)")
-    lines = [f"impl = {table.impl}; {table.keras}; {table.stat} time per call; {how}; "
+    keras = table.keras if table.backend == "tensorflow" else f"{table.keras}, backend {table.backend}"
+    lines = [f"impl = {table.impl}; {keras}; {table.stat} time per call; {how}; "
              f"ratios > {FLAG_RATIO} flagged {FLAG}"]
     peak = table.peak
     if peak is not None:
