@@ -31,8 +31,9 @@ def load_table(path, stat: str = "median"):
 
 
 def compare_main(argv) -> int:
-    """``layer-spec bench compare OLD.json NEW.json [--fail 10%]``: exit 1 when a paired ratio grew by more than the
-    threshold (impl became slower against raw ops or keras Dense; a machine slowing down does not move ratios)."""
+    """``layer-spec bench compare OLD.json NEW.json [--fail 10%]``: exit 1 when a row's paired ratios impl/raw and
+    impl/Dense both grew by more than the threshold (impl became slower against both baselines; a machine slowing
+    down does not move ratios)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="layer-spec bench compare", description=compare_main.__doc__)

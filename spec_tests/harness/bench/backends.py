@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from spec_tests.harness.bench.cases import BACKENDS
+from spec_tests.harness.bench.cases import BACKENDS, FLAG
 from spec_tests.harness.bench.table import build_table, format_ratio, format_time, records_from_json
 
 #: Runs on TensorFlow and JAX alike (keras.ops); the reference MyDenseLayer is TensorFlow-only.
@@ -108,7 +108,7 @@ def format_cross(cross: CrossTable, markdown: bool = False) -> str:
         out = [f"- {line}" for line in cross_header(cross)] + ["", "| " + " | ".join(columns) + " |",
                                                                "|" + "|".join("---" if i < 2 else "---:"
                                                                               for i in range(len(columns))) + "|"]
-        out += ["| " + " | ".join(c) + " |" for c in cells]
+        out += ["| " + " | ".join(c).replace(FLAG, f"**{FLAG}**") + " |" for c in cells]
         return "\n".join(out) + "\n"
     widths = [max(len(c) for c in col) for col in zip(columns, *cells)]
 

@@ -26,7 +26,7 @@ PATH`` a PNG of time against size per contender and of the ratios,
 ``--bench-stat min`` tabulates minimums instead of medians, ``--bench-scale 2``
 gives every row twice the time (more precise ratios on a noisy machine), and
 ``--bench-ratio-fail 10%`` (with pytest-benchmark's ``--benchmark-compare``)
-fails the run when a ratio grew by more than 10% against the saved run.
+fails the run when a row's ratios both grew by more than 10% against the saved run.
 
 Nothing here imports TensorFlow, so the plugin costs nothing in runs that do
 not involve the spec. See ``docs/benchmarks.md``.
@@ -59,8 +59,8 @@ def pytest_addoption(parser):
                help="multiply each row's time cap by FACTOR (default 1: about 4 minutes on a busy 2-core machine); "
                "more time, more precise ratios on a noisy machine")
     add_option(parser, "--bench-ratio-fail", metavar="PCT",
-               help="with --benchmark-compare: fail when a row's impl/raw or impl/Dense ratio grew by more than PCT "
-               "(e.g. 10%%) against the compared saved run (uniform machine slowdowns do not move ratios)")
+               help="with --benchmark-compare: fail when a row's impl/raw and impl/Dense ratios both grew by more "
+               "than PCT (e.g. 10%%) against the compared saved run (uniform machine slowdowns do not move ratios)")
 
 
 def pytest_configure(config):
@@ -222,5 +222,5 @@ def _summary(reporter, config) -> None:
     if plot_path:
         reporter.write_line(f"layer-spec: wrote the plot to {write_plot(table, plot_path)}")
     for line in state.get("ratio_lines", []):
-        reporter.write_line(line, red=line.startswith("RATIO REGRESSION"), green=line.startswith("no ratio"))
+        reporter.write_line(line, red=line.startswith("RATIO REGRESSION"), green=line.startswith("no ratio regression"))
 
