@@ -1,30 +1,36 @@
-"""Benchmarks, not clauses: the implementation under test timed next to raw TF ops and Keras's Dense.
+"""Benchmarks, not clauses: the implementation under test timed next to raw framework ops and Keras's Dense.
 
-Nothing here passes or fails on speed. Each case times one contender
-(``impl``, ``raw`` or ``keras_dense``) in one mode at one shape, with the same
-inputs and weight shapes, and the harness (``spec_tests/harness/bench/``)
-prints the ratios at the end of the run. A case fails only when a contender
-does not compute a dense layer at all (its forward output is checked against
-numpy once, after timing), so a broken but fast implementation cannot top the
-table.
+Nothing here passes or fails on speed. Each row (one mode at one shape) is
+measured once, interleaved: after warm-up, the three contenders (``impl``,
+``raw``, ``keras_dense``) are called in turn, round after round, so that they
+share the machine's load, and the ratios ``impl/raw`` and ``impl/Dense`` are
+taken round by round. Each contender keeps its own result (its per-call times,
+in pytest-benchmark's statistics) with the row's paired ratios in its
+``extra_info``; the harness (``spec_tests/harness/bench/``) prints the table at
+the end of the run. A case fails only when a contender does not compute a dense
+layer at all (its output is checked against numpy before timing), so a broken
+but fast implementation cannot top the table.
 
 These cases are deselected in a default run. ``pytest --benchmark-only`` times
 them; ``pytest --benchmark-disable -m spec_benchmark`` runs each small case
-once. See ``docs/benchmarks.md``.
+once. Under ``KERAS_BACKEND=jax`` the same rows run on JAX (no ``tf_function``
+mode there). See ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-import tensorflow as tf
 
 from spec_tests import generation
 from spec_tests.harness.bench.cases import (
-    CONTENDER_HELP, MODE_HELP, PEAK, PEAK_FLOPS, PEAK_N, SHAPES, SUITE, case_id, cases,
+    BACKEND_SKIPPED_MODES, MODES, PEAK_FLOPS, SHAPES, SKIPPED, SUITE, TENSORFLOW_ONLY_IMPLS, case_id, contender_help,
+    mode_help,
 )
-from spec_tests.harness.bench.contenders import check_output, make_contender, run_timed, timed_fn
+from spec_tests.harness.bench.contenders import backend_contenders, keras_backend, quick_call, row_builder, time_peak
+from spec_tests.harness.bench.paired import REPLAY_CLOCK, measure_row, replay
 from spec_tests.harness.selection import spec_state
-from spec_tests.helpers import check, random_array
 
 pytestmark = [
     pytest.mark.spec_benchmark,
@@ -33,44 +39,69 @@ pytestmark = [
     pytest.mark.seed,
 ]
 
+BACKEND = keras_backend()
+
 
 def _params():
-    for mode, shape, contender in cases():
-        yield pytest.param(
-            mode, shape.name, contender,
-            id=case_id(mode, shape.name, contender),
-            marks=pytest.mark.benchmark(group=f"{mode} {shape.name}"),
-        )
+    for mode in MODES:  # every backend collects the same ids; a mode a backend lacks skips
+        for shape in SHAPES.values():
+            if (mode, shape.name) in SKIPPED:
+                continue
+            for contender in ("impl", "raw", "keras_dense"):
+                yield pytest.param(
+                    mode, shape.name, contender,
+                    id=case_id(mode, shape.name, contender),
+                    # The replaying timer hands pytest-benchmark this contender's times from the interleaved rounds.
+                    marks=pytest.mark.benchmark(group=f"{mode} {shape.name}", timer=REPLAY_CLOCK),
+                )
+
+
+_ROW: dict = {}  # the last row measured: {"key": ..., "row": RowMeasurement}; rows run back to back
+
+
+def measured_row(layer_cls, profile, mode, shape, scale):
+    """The row's interleaved measurement, taken by the first of its three cases to run."""
+    key = (spec_state().spec, profile, BACKEND, mode, shape.name, scale)
+    if _ROW.get("key") != key:
+        shape = dataclasses.replace(shape, cap=shape.cap * scale)
+        _ROW.clear()  # free the previous row's results before building this one's layers
+        _ROW.update(key=key, row=measure_row(row_builder(layer_cls, profile, mode, shape), mode, shape))
+    return _ROW["row"]
 
 
 @pytest.mark.parametrize("mode, shape, contender", list(_params()))
-def test_bench_dense(benchmark, layer_cls, profile, mode, shape, contender):
-    """Time one contender's dense computation in one mode at one shape."""
+def test_bench_dense(benchmark, request, layer_cls, profile, mode, shape, contender):
+    """Time one contender's dense computation in one mode at one shape, interleaved with the other two."""
     shape = SHAPES[shape]
+    if mode in BACKEND_SKIPPED_MODES.get(BACKEND, {}):
+        pytest.skip(f"{BACKEND}: {BACKEND_SKIPPED_MODES[BACKEND][mode]}")
     if profile == "seed" and len(shape.batch) > 1:
         pytest.skip("the seed profile promises rank-2 inputs only")
-    x = tf.constant(random_array(shape.input_shape, seed=1))
-    model = make_contender(contender, layer_cls, profile, shape, x)
-    fn = timed_fn(mode, contender, model, shape, x)
+    if BACKEND != "tensorflow" and contender == "impl" and spec_state().spec in TENSORFLOW_ONLY_IMPLS:
+        pytest.skip(f"{spec_state().spec} is written with TensorFlow ops; under KERAS_BACKEND={BACKEND} benchmark "
+                    "--impl layers:OpsDense (keras.ops) or --impl keras.layers:Dense")
     benchmark.extra_info.update(
         suite=SUITE, contender=contender, mode=mode, shape=shape.name, shape_label=shape.label,
         input_shape=list(shape.input_shape), units=shape.units_out, flops=shape.flops(mode),
         predict_batches=shape.predict_batches if mode == "predict" else None,
-        impl=spec_state().spec, keras=generation.describe(), mode_help=MODE_HELP[mode],
-        contender_help=CONTENDER_HELP[contender],
+        impl=spec_state().spec, keras=generation.describe(), backend=BACKEND, mode_help=mode_help(mode, BACKEND),
+        contender_help=contender_help(contender, BACKEND),
     )
-    result = run_timed(benchmark, fn, shape)
-    check_output(result, mode, model, shape, x)
+    if benchmark.disabled:  # quick mode: one untimed call, checked
+        benchmark(quick_call, layer_cls, profile, mode, shape, contender)
+        return
+    row = measured_row(layer_cls, profile, mode, shape, request.config.getoption("layer_spec_bench_scale"))
+    if contender in row.errors:
+        raise row.errors[contender]
+    benchmark.extra_info.update(row.info(contender), timing="interleaved")
+    replay(benchmark, row.times[contender])
 
 
 @pytest.mark.benchmark(group="peak")
 @pytest.mark.parametrize("when", ["first", "last"])
 def test_bench_peak(benchmark, when):
     """Time one large square matmul, first and last in the run: the machine's peak, and whether its load changed."""
-    a = tf.fill((PEAK_N, PEAK_N), 0.5)  # the values do not change a matmul's speed
-    b = tf.fill((PEAK_N, PEAK_N), 0.25)
     benchmark.extra_info.update(suite=SUITE, contender="peak", mode="peak", shape=when,
-                                flops=PEAK_FLOPS, keras=generation.describe())
-    result = run_timed(benchmark, lambda: tf.matmul(a, b), PEAK)
-    check(tuple(result.shape) == (PEAK_N, PEAK_N), "peak matmul output shape", (PEAK_N, PEAK_N), tuple(result.shape))
-
+                                flops=PEAK_FLOPS, keras=generation.describe(), backend=BACKEND)
+    call, check_peak = backend_contenders().peak_call()
+    check_peak(time_peak(benchmark, call))

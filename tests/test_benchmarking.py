@@ -1,4 +1,5 @@
-"""The benchmark plugin's logic: the table, its ratios and flags, on fake stats; and that a default run times nothing."""
+"""The benchmark plugin's logic: interleaving, the table, its ratios and flags, ratio tracking and the cross-backend
+table, on fake stats and fake clocks; and that a default run times nothing."""
 
 from __future__ import annotations
 
@@ -8,26 +9,48 @@ import pytest
 
 from spec_tests.harness.bench import __main__ as bench_main
 from spec_tests.harness.bench.cases import (
-    CASE_CAP, CONTENDERS, MODES, PEAK_FLOPS, QUICK_SHAPES, SHAPES, SKIPPED, SUITE, case_id, cases,
+    CONTENDERS, CYCLE, MODES, PEAK_FLOPS, QUICK_SHAPES, SHAPES, SKIPPED, SUITE, case_id, cases, modes_for,
 )
 from spec_tests.harness.bench.table import (
     COLUMNS, build_table, flag_lines, format_markdown, format_ratio, format_text, format_time, records_from_json,
     table_cells, target_lines,
 )
-from spec_tests.harness.bench.paired import format_paired, paired_summary
+from spec_tests.harness.bench.paired import (
+    ORDERS, REPLAY_CLOCK, format_paired, interleave, measure_row, median_error, paired_summary, ratio_info, replay,
+)
+from spec_tests.harness.bench.backends import cross_cells, cross_columns, load_cross
 from spec_tests.harness.bench.plot import write_plot
+from spec_tests.harness.bench.track import compare_tables, comparison_lines, parse_threshold, regressions
 from spec_tests.harness.bench.plugin import run_kind
 from tests.support import run_spec, tail
 
 
-def record(mode, shape, contender, median, suite=SUITE):
+def record(mode, shape, contender, median, suite=SUITE, paired=None, backend=None):
+    """A fake record; ``paired`` = {baseline: (q1, median, q3)} adds the interleaved ratios to its extra_info."""
     s = SHAPES[shape]
+    info = {"suite": suite, "mode": mode, "shape": shape, "contender": contender,
+            "shape_label": s.label, "flops": s.flops(mode), "impl": "fake:Layer", "keras": "Keras 9"}
+    if paired is not None:
+        info.update(paired_rounds=60, ratio_spread={})
+        for baseline, (q1, q2, q3) in paired.items():
+            info[f"ratio_to_{baseline}"] = q2
+            info["ratio_spread"][f"to_{baseline}"] = [q1, q3]
+    if backend is not None:
+        info["backend"] = backend
     return {
         "name": f"test_bench_dense[{case_id(mode, shape, contender)}]",
-        "extra_info": {"suite": suite, "mode": mode, "shape": shape, "contender": contender,
-                       "shape_label": s.label, "flops": s.flops(mode), "impl": "fake:Layer", "keras": "Keras 9"},
+        "fullname": f"spec_tests/test_benchmarks.py::test_bench_dense[{case_id(mode, shape, contender)}]",
+        "extra_info": info,
         "stats": {"median": median, "min": median / 2},
     }
+
+
+def paired_row(mode, shape, impl, raw, dense, to_raw, to_dense, backend=None):
+    """The three records of one interleaved row: medians, and impl's paired ratios (spread +-10%)."""
+    return [record(mode, shape, "impl", impl, backend=backend,
+                   paired={"raw": (to_raw * 0.9, to_raw, to_raw * 1.1), "keras_dense": (to_dense * 0.9, to_dense,
+                                                                                           to_dense * 1.1)}),
+            record(mode, shape, "raw", raw, backend=backend), record(mode, shape, "keras_dense", dense, backend=backend)]
 
 
 def peak(median=0.1, when="first"):
@@ -81,14 +104,104 @@ def test_table_of_another_statistic():
     assert "min time per call" in format_text(table)
 
 
-def test_rounds_fill_the_budget_within_bounds():
-    small = SHAPES["small"]
-    assert small.rounds(small.budget / (small.min_rounds + 5)) == small.min_rounds + 5
-    assert small.rounds(0.05) == small.min_rounds
-    assert small.rounds(1e-9) == small.max_rounds
-    # On a busy machine a slow call gets fewer rounds than min_rounds, but never fewer than 3.
-    slow = CASE_CAP / 5
-    assert small.rounds(slow) == 5 and small.rounds(CASE_CAP * 10) == 3
+class FakeClock:
+    """A clock that each fake call moves on by its contender's duration (no real time passes)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def calls(self, durations):
+        """{contender: call} where each call advances the clock by ``durations[contender](round)``."""
+        counters = {name: 0 for name in durations}
+
+        def make(name):
+            def call():
+                self.now += durations[name](counters[name])
+                counters[name] += 1
+                return name
+            return call
+
+        return {name: make(name) for name in durations}
+
+
+def test_every_order_of_the_contenders_comes_once_per_cycle():
+    assert len(ORDERS) == CYCLE == 6 and len(set(ORDERS)) == 6
+    for contender in CONTENDERS:  # each contender is first, second and last equally often
+        assert sorted(order.index(contender) for order in ORDERS) == [0, 0, 1, 1, 2, 2]
+    clock = FakeClock()
+    seen = []
+    calls = {name: (lambda name=name: seen.append(name)) for name in CONTENDERS}
+    interleave(calls, 12, clock=clock)
+    assert [tuple(seen[i:i + 3]) for i in range(0, 36, 3)] == list(ORDERS) * 2
+
+
+def test_rounds_stop_when_precise_at_a_cycle_boundary():
+    clock = FakeClock()
+    steady = clock.calls({"impl": lambda i: 1.1, "raw": lambda i: 1.0, "keras_dense": lambda i: 1.0})
+    times = interleave(steady, min_rounds=12, max_rounds=600, precision=0.01, clock=clock)
+    assert len(times["impl"]) == 12, "identical rounds are precise at once: no round beyond min_rounds"
+
+
+def test_noisy_rounds_run_on_until_the_cap_never_before_min_rounds():
+    clock = FakeClock()
+    noisy = clock.calls({"impl": lambda i: 1.0 + (i % 7) * 0.3, "raw": lambda i: 1.0 + (i % 5) * 0.3,
+                         "keras_dense": lambda i: 1.0})
+    times = interleave(noisy, min_rounds=12, max_rounds=600, cap=100.0, precision=1e-6, clock=clock)
+    rounds = len(times["impl"])
+    assert 12 < rounds < 600 and sum(map(sum, times.values())) >= 100.0
+    assert len(interleave(noisy, min_rounds=12, max_rounds=600, cap=0.0, precision=1e-6, clock=clock)["raw"]) == 12
+
+
+def test_median_error_reads_the_spread_around_the_median():
+    assert median_error([1.0] * 50) == 0.0
+    assert median_error([1.0, 2.0]) == float("inf"), "too few values to say"
+    wide = [float(v) for v in range(100)]
+    assert 4.0 < median_error(wide) < 6.0  # ranks 44.5 +- 5 of a uniform ramp: about 5
+
+
+def test_measure_row_keeps_a_broken_contender_out_of_the_rounds():
+    clock = FakeClock()
+    calls = clock.calls({"impl": lambda i: 2.0, "raw": lambda i: 1.0, "keras_dense": lambda i: 1.0})
+
+    def check(result):
+        assert result != "impl", "impl computed something else"
+
+    row = measure_row(lambda c: (calls[c], check), "xla", SHAPES["medium"], rounds=6, clock=clock)
+    assert set(row.times) == {"raw", "keras_dense"} and "impl computed something else" in str(row.errors["impl"])
+    info = row.info("keras_dense")
+    assert info["ratio_to_raw"] == 1.0 and info["ratio_to_keras_dense"] == 1.0 and row.info("impl")["ratio_to_raw"] is None
+
+
+def test_ratio_info_is_the_median_and_quartiles_of_per_round_ratios():
+    # A load burst in round 2 slows every contender alike: the per-round ratios do not move.
+    times = {"impl": [2.0, 20.0, 2.0, 2.2], "raw": [1.0, 10.0, 1.0, 1.0], "keras_dense": [2.0, 20.0, 2.0, 2.0]}
+    info = ratio_info(times, "impl")
+    assert info["ratio_to_raw"] == pytest.approx(2.0) and info["ratio_to_keras_dense"] == pytest.approx(1.0)
+    assert info["ratio_spread"]["to_raw"] == pytest.approx([2.0, 2.05]) and info["paired_rounds"] == 4
+    assert ratio_info(times, "raw")["ratio_to_keras_dense"] == pytest.approx(0.5)
+
+
+class FakeBenchmark:
+    """pytest-benchmark's pedantic loop, reduced to what ``replay`` relies on: its timer around each call."""
+
+    def __init__(self, timer):
+        self.timer, self.durations = timer, []
+
+    def pedantic(self, target, setup, rounds, iterations):
+        for _ in range(rounds):
+            args, kwargs = setup()
+            start = self.timer()
+            target(*args, **kwargs)
+            self.durations.append(self.timer() - start)
+
+
+def test_replay_hands_the_measured_durations_to_the_benchmark_fixture():
+    fake = FakeBenchmark(REPLAY_CLOCK)
+    replay(fake, [0.5, 0.25, 2.0])
+    assert fake.durations == [0.5, 0.25, 2.0]
 
 
 def test_training_step_counts_three_matmuls_and_predict_counts_batches():
@@ -247,3 +360,103 @@ def test_paired_summary_takes_ratios_round_by_round():
     assert summary["impl/keras_dense"] == pytest.approx((2.0, 2.0, 2.0))
     line = format_paired("xla", "medium", summary)
     assert "impl/raw=1.100" in line and "impl/Dense=2.000" in line and "rounds=3" in line
+
+
+def test_paired_ratios_win_over_the_ratio_of_medians_and_show_their_spread():
+    # The medians say impl is 2x raw (the machine was busy during some impl calls); the paired rounds say 1.02.
+    table = build_table(paired_row("tf_function", "medium", 2.0, 1.0, 1.0, 1.02, 0.98))
+    row = table.rows[0]
+    assert row.ratio("raw") == pytest.approx(1.02) and row.spread("raw") == pytest.approx((0.918, 1.122))
+    cells = table_cells(table)[0]
+    assert cells[COLUMNS.index("impl/raw")] == "1.02 (0.92-1.12)" and cells[COLUMNS.index("rounds")] == "60"
+    assert "!!" not in " ".join(cells) and "per-round ratios of interleaved calls" in format_text(table)
+
+
+def test_the_header_names_a_backend_other_than_tensorflow():
+    assert "backend" not in format_text(build_table(fake_records())).splitlines()[0]
+    jax = build_table(paired_row("xla", "small", 1e-4, 1e-4, 1e-4, 1.0, 1.0, backend="jax"))
+    assert jax.backend == "jax" and "Keras 9, backend jax;" in format_text(jax)
+
+
+def test_jax_has_no_tf_function_mode():
+    assert "tf_function" in modes_for("tensorflow") and "tf_function" not in modes_for("jax")
+    assert len(list(cases("jax"))) == len(list(cases())) - 4 * len(CONTENDERS)
+
+
+# --- Tracking by ratios
+
+
+def test_threshold_parsing():
+    assert parse_threshold("10%") == pytest.approx(0.1) and parse_threshold("0.25") == 0.25
+    for bad in ("ten", "0%", "-5%"):
+        with pytest.raises(ValueError):
+            parse_threshold(bad)
+
+
+def test_a_machine_slowing_down_uniformly_cannot_trip_the_ratio_comparison():
+    saved = build_table(paired_row("tf_function", "small", 1e-4, 1e-4, 1e-4, 1.0, 1.0))
+    slower_machine = build_table(paired_row("tf_function", "small", 5e-4, 5e-4, 5e-4, 1.03, 0.99))  # every time x5
+    changes = compare_tables(saved, slower_machine)
+    assert len(changes) == 2 and not regressions(changes, 0.10)
+    assert "no ratio regression beyond 10%" in comparison_lines(changes, 0.10, "0001_run.json")
+
+
+def test_a_row_slower_against_both_baselines_is_a_regression_and_named():
+    saved = build_table(paired_row("xla", "medium", 1e-2, 1e-2, 1e-2, 1.0, 1.0)
+                        + paired_row("eager", "small", 1e-3, 3e-4, 1e-3, 3.0, 1.0))
+    now = build_table(paired_row("xla", "medium", 2e-2, 1e-2, 1e-2, 1.95, 2.05)
+                      + paired_row("eager", "small", 1e-3, 3e-4, 1e-3, 3.3, 1.15))
+    (row,) = regressions(compare_tables(saved, now), 0.10)
+    assert [(c.mode, c.shape, c.baseline) for c in row] == [("xla", "medium", "raw"), ("xla", "medium", "keras_dense")]
+    lines = comparison_lines(compare_tables(saved, now), 0.10, "0001_run.json")
+    assert ("RATIO REGRESSION xla medium: impl/raw 1.000 -> 1.950 (+95.0%), impl/Dense 1.000 -> 2.050 (+105.0%) > +10%"
+            in lines), lines
+    assert not any("eager small" in line and "REGRESSION" in line for line in lines), "+10.0% is not beyond 10%"
+
+
+def test_one_ratio_moving_alone_is_a_note_not_a_regression():
+    # Between two runs of the same layer, predict's impl/raw moved 13% (Keras's predict loop against a plain loop)
+    # while impl/Dense stayed: a baseline moved, not the implementation.
+    saved = build_table(paired_row("predict", "medium", 4e-2, 3e-2, 4e-2, 1.38, 0.99))
+    now = build_table(paired_row("predict", "medium", 4e-2, 2.6e-2, 4e-2, 1.56, 1.00))
+    changes = compare_tables(saved, now)
+    assert not regressions(changes, 0.10)
+    assert any(line.startswith("note: predict medium impl/raw") and "one baseline only" in line
+               for line in comparison_lines(changes, 0.10, "old"))
+
+
+def test_compare_command_exits_1_on_a_ratio_regression(tmp_path, capsys):
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps({"benchmarks": paired_row("xla", "medium", 1e-2, 1e-2, 1e-2, 1.0, 1.0)}))
+    new.write_text(json.dumps({"benchmarks": paired_row("xla", "medium", 2e-2, 1e-2, 1e-2, 2.0, 2.0)}))
+    assert bench_main.main(["compare", str(old), str(new), "--fail", "10%"]) == 1
+    assert "RATIO REGRESSION xla medium" in capsys.readouterr().out
+    assert bench_main.main(["compare", str(old), str(old)]) == 0
+
+
+def test_saved_runs_without_paired_ratios_compare_by_medians_and_say_so():
+    old = build_table([record("xla", "medium", "impl", 1.0), record("xla", "medium", "raw", 1.0)])
+    now = build_table(paired_row("xla", "medium", 1.0, 1.0, 1.0, 1.0, 1.0))
+    lines = comparison_lines(compare_tables(old, now), 0.1, "old")
+    assert any(line.startswith("note: some ratios are not paired") for line in lines)
+
+
+# --- The same layer across backends
+
+
+def test_cross_backend_table_merges_runs_by_backend(tmp_path, capsys):
+    tf_run, jax_run = tmp_path / "tensorflow.json", tmp_path / "jax.json"
+    tf_run.write_text(json.dumps({"benchmarks": paired_row("xla", "medium", 2e-3, 2e-3, 2e-3, 1.0, 1.01)
+                                  + paired_row("tf_function", "medium", 3e-3, 3e-3, 3e-3, 1.0, 1.0)}))
+    jax_run.write_text(json.dumps({"benchmarks": paired_row("xla", "medium", 1e-3, 1e-3, 1e-3, 0.99, 1.02,
+                                                            backend="jax")}))
+    cross = load_cross([jax_run, tf_run])
+    assert list(cross.tables) == ["tensorflow", "jax"], "ordered TensorFlow first, whatever the files' order"
+    columns, cells = cross_columns(cross), cross_cells(cross)
+    assert columns[-1] == "JAX/TF impl (unpaired)"
+    xla = next(c for c in cells if c[0] == "xla")
+    assert xla[columns.index("JAX impl/Dense")] == "1.02 (0.92-1.12)" and xla[-1] == "0.50"
+    tf_only = next(c for c in cells if c[0] == "tf_function")
+    assert tf_only[columns.index("JAX impl")] == "-" and tf_only[-1] == "-"
+    assert bench_main.main(["merge", str(tf_run), str(jax_run), "--markdown"]) == 0
+    assert "| xla | medium | 2 ms |" in capsys.readouterr().out

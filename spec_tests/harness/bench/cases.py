@@ -1,9 +1,10 @@
 """The benchmark catalogue: contenders, modes, shapes and targets, and the cases they make.
 
 Pure data and arithmetic (no TensorFlow): the contenders (``impl``, the class
-under test; ``raw``, plain TensorFlow ops; ``keras_dense``, the generation's
-``Dense``), the modes they are timed in, the shapes they are timed at, and the
-targets the reference layer is held to.
+under test; ``raw``, plain framework ops; ``keras_dense``, the generation's
+``Dense``), the modes they are timed in (per Keras backend), the shapes they are
+timed at, how many interleaved rounds a row gets, and the targets the reference
+layer is held to.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ CONTENDER_HELP = {
     "raw": "tf.matmul plus tf.nn.bias_add on tf.Variables of the same shapes (rank > 2: reshape to 2-D around the matmul)",
     "keras_dense": "the generation's keras.layers.Dense with the same units (and use_bias)",
 }
+CONTENDER_HELP_JAX = dict(
+    CONTENDER_HELP,
+    raw="jnp.matmul(x, kernel) + bias on jax arrays of the same shapes, under jax.jit (eager mode: op by op)",
+)
+#: The Keras backends the suite knows; legacy Keras 2 counts as "tensorflow".
+BACKENDS = ("tensorflow", "jax")
 
 MODES = ("eager", "tf_function", "xla", "train_step", "predict")
 MODE_HELP = {
@@ -27,17 +34,49 @@ MODE_HELP = {
     "tf_function": "one forward call inside tf.function",
     "xla": "one forward call inside tf.function(jit_compile=True)",
     "train_step": "one tf.function step: forward, loss, gradients, SGD update (var -= 0.01 * grad)",
-    "predict": "model.predict over many batches (raw: a tf.function forward looped over the same batches)",
+    "predict": "model.predict over a pre-batched tf.data.Dataset of many batches (raw: a tf.function forward looped over the same batches)",
 }
+MODE_HELP_JAX = {
+    "eager": "one forward call, eagerly (op by op)",
+    "xla": "one forward call compiled by XLA: jax.jit of the layer's stateless_call",
+    "train_step": "one jax.jit step: forward, loss, gradients, SGD update (var - 0.01 * grad)",
+    "predict": "model.predict over many batches (raw: a jax.jit forward looped over the same batches)",
+}
+#: The project's layers written with TensorFlow ops: under another backend their benchmarks skip, saying what to run.
+TENSORFLOW_ONLY_IMPLS = ("layers:MyDenseLayer", "layers:CustomGradientDense")
+#: Modes a backend does not have, and why (JAX has no graph mode without XLA).
+BACKEND_SKIPPED_MODES = {"jax": {"tf_function": "JAX has no graph mode without XLA; its jax.jit is the xla row"}}
+
+
+def modes_for(backend: str) -> tuple:
+    """The modes timed under ``backend``, in run order."""
+    return tuple(m for m in MODES if m not in BACKEND_SKIPPED_MODES.get(backend, {}))
+
+
+def mode_help(mode: str, backend: str = "tensorflow") -> str:
+    return (MODE_HELP_JAX if backend == "jax" else MODE_HELP)[mode]
+
+
+def contender_help(contender: str, backend: str = "tensorflow") -> str:
+    return (CONTENDER_HELP_JAX if backend == "jax" else CONTENDER_HELP)[contender]
+
+
 #: FLOPs of one timed call in units of the forward matmul's 2*rows*in*out
 #: (the training step is the forward plus two matmuls of the same size).
 MODE_FLOP_FACTOR = {"eager": 1, "tf_function": 1, "xla": 1, "train_step": 3, "predict": None}
 
 
-#: Seconds of timed rounds one case may take at most (beyond its first 3 rounds).
-CASE_CAP = 2.0
-#: A first call slower than this (seconds) marks a pathological case: it gets one timed round and no
-#: more, so that an implementation 100x too slow still finishes the run (and shows up flagged).
+#: Rounds come in whole cycles: one round per order of the three contenders (3! = 6), so that each
+#: contender is first, second and last, and follows each other one, equally often.
+CYCLE = 6
+#: A row stops (at the end of a cycle, once past its ``min_rounds``) as soon as the standard error of its
+#: median log-ratios impl/raw and impl/Dense is at most this (1.5%): the ratio is then good to about 5%
+#: (3.3 standard errors). Noisy rows run on until their ``cap`` seconds or ``max_rounds``.
+PRECISION = 0.015
+#: ``predict`` rows (one call is a whole ``model.predict``) may take this many times their shape's cap.
+PREDICT_CAP_FACTOR = 3.0
+#: A warm-up call slower than this (seconds) marks a pathological contender: its row gets one round and
+#: no more, so that an implementation 100x too slow still finishes the run (and shows up flagged).
 SLOW_CALL = 10.0
 
 
@@ -49,20 +88,13 @@ class Shape:
     batch: tuple
     units_in: int
     units_out: int
-    budget: float  # seconds of timed rounds per case; rounds = budget / (one warm call), clamped:
-    min_rounds: int
+    min_rounds: int  # whole cycles (multiples of CYCLE), or fewer for calls of seconds
     max_rounds: int
+    cap: float  # seconds of interleaved rounds after which a row stops, precise or not
     predict_batches: int  # batches per model.predict call
 
-    def rounds(self, seconds_per_call: float) -> int:
-        """How many rounds to time, given one warm call's duration.
-
-        Enough to fill the budget, within ``[min_rounds, max_rounds]``; but when a
-        busy machine makes calls slow, no more than ``CASE_CAP`` seconds (and at least 3 rounds).
-        """
-        seconds_per_call = max(seconds_per_call, 1e-9)
-        wanted = max(self.min_rounds, min(self.max_rounds, math.ceil(self.budget / seconds_per_call)))
-        return min(wanted, max(3, math.floor(CASE_CAP / seconds_per_call)))
+    def cap_for(self, mode: str) -> float:
+        return self.cap * (PREDICT_CAP_FACTOR if mode == "predict" else 1.0)
 
     @property
     def rows(self) -> int:
@@ -90,10 +122,10 @@ class Shape:
 SHAPES = {
     s.name: s
     for s in (
-        Shape("small", (32,), 64, 64, budget=0.3, min_rounds=20, max_rounds=500, predict_batches=32),
-        Shape("medium", (256,), 1024, 1024, budget=0.4, min_rounds=10, max_rounds=200, predict_batches=16),
-        Shape("rank3", (32, 128), 512, 512, budget=0.4, min_rounds=5, max_rounds=100, predict_batches=8),
-        Shape("large", (1024,), 4096, 4096, budget=0.5, min_rounds=3, max_rounds=10, predict_batches=4),
+        Shape("small", (32,), 64, 64, min_rounds=60, max_rounds=6000, cap=6.0, predict_batches=8),
+        Shape("medium", (256,), 1024, 1024, min_rounds=48, max_rounds=1200, cap=10.0, predict_batches=4),
+        Shape("rank3", (32, 128), 512, 512, min_rounds=18, max_rounds=600, cap=6.0, predict_batches=2),
+        Shape("large", (1024,), 4096, 4096, min_rounds=2, max_rounds=12, cap=10.0, predict_batches=1),
     )
 }
 #: Combinations left out of the timed run, and why.
@@ -106,7 +138,6 @@ QUICK_SHAPES = ("small",)
 #: The machine-peak benchmark: one large square matmul.
 PEAK_N = 2048
 PEAK_FLOPS = 2 * PEAK_N**3
-PEAK = Shape("peak", (PEAK_N,), PEAK_N, PEAK_N, budget=0.5, min_rounds=3, max_rounds=10, predict_batches=1)
 
 FLAG_RATIO = 1.5
 FLAG = "!!"
@@ -133,23 +164,29 @@ TARGETS = tuple(
 )
 
 
-def cases():
-    """Every (mode, shape, contender) the suite times, in run order."""
-    for mode in MODES:
+def rows(backend: str = "tensorflow"):
+    """Every (mode, shape) row the suite times under ``backend``, in run order."""
+    for mode in modes_for(backend):
         for shape in SHAPES.values():
-            if (mode, shape.name) in SKIPPED:
-                continue
-            for contender in CONTENDERS:
-                yield mode, shape, contender
+            if (mode, shape.name) not in SKIPPED:
+                yield mode, shape
+
+
+def cases(backend: str = "tensorflow"):
+    """Every (mode, shape, contender) the suite times under ``backend``, in run order."""
+    for mode, shape in rows(backend):
+        for contender in CONTENDERS:
+            yield mode, shape, contender
 
 
 def case_id(mode: str, shape: str, contender: str) -> str:
     return f"{mode}-{shape}-{contender}"
 
 
-
 __all__ = [
-    "CASE_CAP", "CONTENDERS", "CONTENDER_HELP", "FLAG", "FLAG_RATIO", "MARKER", "MODES", "MODE_FLOP_FACTOR",
-    "MODE_HELP", "PEAK", "PEAK_FLOPS", "PEAK_N", "QUICK_SHAPES", "SHAPES", "SKIPPED", "SLOW_CALL", "SUITE", "Shape",
-    "TARGETS", "Target", "case_id", "cases",
+    "BACKENDS", "BACKEND_SKIPPED_MODES", "CONTENDERS", "CONTENDER_HELP", "CONTENDER_HELP_JAX", "CYCLE", "FLAG",
+    "FLAG_RATIO", "MARKER", "MODES", "MODE_FLOP_FACTOR", "MODE_HELP", "MODE_HELP_JAX", "PEAK_FLOPS", "PEAK_N",
+    "PRECISION", "PREDICT_CAP_FACTOR", "QUICK_SHAPES", "SHAPES", "SKIPPED", "SLOW_CALL", "SUITE", "Shape",
+    "TARGETS", "TENSORFLOW_ONLY_IMPLS", "Target", "case_id", "cases", "contender_help", "mode_help", "modes_for",
+    "rows",
 ]

@@ -1,19 +1,40 @@
-"""The benchmark contenders, built and wrapped for timing, and the check that a timed call computed a dense layer.
+"""The benchmark contenders under TensorFlow, built and wrapped for timing, and the check that a timed call
+computed a dense layer.
 
 Shared by the benchmark module (``spec_tests/test_benchmarks.py``) and the
 paired timing (:mod:`~spec_tests.harness.bench.paired`). Imports TensorFlow.
+:func:`backend_contenders` picks this module or :mod:`.contenders_jax` by the
+Keras backend; both offer ``as_input``, ``make_contender``, ``timed_fn`` and
+``peak_call``, which :func:`row_builder` and :func:`quick_call` use.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import tensorflow as tf
 
 from spec_tests import generation
-from spec_tests.harness.bench.cases import SLOW_CALL, Shape
-from spec_tests.helpers import assert_close, check, dense_closed_form, layer_bias, to_numpy
+from spec_tests.harness.bench.cases import PEAK_N, Shape
+from spec_tests.helpers import assert_close, check, dense_closed_form, layer_bias, random_array, to_numpy
+
+
+def keras_backend() -> str:
+    """The Keras backend of this process: ``tensorflow`` (always, under legacy Keras 2) or ``jax``."""
+    return "tensorflow" if generation.LEGACY else generation.keras.backend.backend()
+
+
+def backend_contenders():
+    """The contenders module of this process's Keras backend."""
+    if keras_backend() == "jax":
+        from spec_tests.harness.bench import contenders_jax
+
+        return contenders_jax
+    import sys
+
+    return sys.modules[__name__]
 
 LEARNING_RATE = 0.01
 
@@ -83,7 +104,10 @@ def predict_fn(contender: str, model, shape: Shape, x):
         return lambda: np.concatenate([forward(tf.constant(b)).numpy() for b in batches])
     inputs = generation.keras.Input(shape=shape.input_shape[1:])
     keras_model = generation.keras.Model(inputs, model(inputs))
-    return lambda: keras_model.predict(data, batch_size=shape.batch[0], verbose=0)
+    # A pre-batched dataset, built once: Keras's array adapter would rebuild a tf.data pipeline on every call
+    # (about half of a small predict call), adding the same cost to impl and Dense and only noise to their ratio.
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(shape.batch[0])
+    return lambda: keras_model.predict(dataset, verbose=0)
 
 
 def timed_fn(mode: str, contender: str, model, shape: Shape, x):
@@ -103,20 +127,49 @@ def timed_fn(mode: str, contender: str, model, shape: Shape, x):
     raise AssertionError(f"unknown mode {mode!r}")
 
 
-def run_timed(benchmark, fn, shape: Shape):
-    """Warm ``fn`` up, then time as many rounds as the shape's budget allows (once, untimed, in quick mode)."""
+as_input = tf.constant
+
+
+def row_builder(layer_cls, profile: str, mode: str, shape: Shape):
+    """``build(contender) -> (call, check)`` for :func:`~spec_tests.harness.bench.paired.measure_row`, on this
+    process's backend."""
+    module = backend_contenders()
+    x = module.as_input(random_array(shape.input_shape, seed=1))
+
+    def build(contender):
+        model = module.make_contender(contender, layer_cls, profile, shape, x)
+        call = module.timed_fn(mode, contender, model, shape, x)
+        return call, lambda result: check_output(result, mode, model, shape, x)
+
+    return build
+
+
+def quick_call(layer_cls, profile: str, mode: str, shape: Shape, contender: str) -> None:
+    """Quick mode: build one contender, call it once, check its output (nothing timed)."""
+    call, check_result = row_builder(layer_cls, profile, mode, shape)(contender)
+    check_result(call())
+
+
+def peak_call():
+    """One ``PEAK_N``-square matmul, ready to time, and its check."""
+    a = tf.fill((PEAK_N, PEAK_N), 0.5)  # the values do not change a matmul's speed
+    b = tf.fill((PEAK_N, PEAK_N), 0.25)
+    return (lambda: tf.matmul(a, b)), check_peak
+
+
+def check_peak(result) -> None:
+    check(tuple(result.shape) == (PEAK_N, PEAK_N), "peak matmul output shape", (PEAK_N, PEAK_N), tuple(result.shape))
+
+
+def time_peak(benchmark, call, budget: float = 0.5) -> object:
+    """Warm the peak matmul up, then time 3 to 10 rounds of it (0.5 s when the machine allows; once in quick mode)."""
     if benchmark.disabled:
-        return benchmark(fn)
+        return benchmark(call)
+    call()
     start = time.perf_counter()
-    fn()  # trace and compile outside the timing
-    if time.perf_counter() - start > SLOW_CALL:
-        rounds = 1  # pathologically slow: one round is enough to flag it
-    else:
-        start = time.perf_counter()
-        fn()  # a warm call, to size the rounds
-        rounds = shape.rounds(time.perf_counter() - start)
-    benchmark.extra_info["rounds_chosen"] = rounds
-    return benchmark.pedantic(fn, rounds=rounds, iterations=1)
+    call()
+    rounds = max(3, min(10, math.ceil(budget / max(time.perf_counter() - start, 1e-9))))
+    return benchmark.pedantic(call, rounds=rounds, iterations=1)
 
 
 def check_output(result, mode: str, model, shape: Shape, x) -> None:
@@ -137,4 +190,7 @@ def check_output(result, mode: str, model, shape: Shape, x) -> None:
                  rtol=1e-4, atol=1e-4, hint="the benchmark only times implementations that compute inputs @ kernel + bias")
 
 
-__all__ = ["LEARNING_RATE", "RawDense", "check_output", "make_contender", "run_timed", "timed_fn"]
+__all__ = [
+    "LEARNING_RATE", "RawDense", "as_input", "backend_contenders", "check_output", "check_peak", "keras_backend", "make_contender",
+    "peak_call", "quick_call", "row_builder", "time_peak", "timed_fn",
+]

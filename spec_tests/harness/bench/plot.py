@@ -1,4 +1,4 @@
-"""The benchmark plot: time against size per contender for each mode, and the impl ratios below (PNG)."""
+"""The benchmark plot: time against size per contender for each mode, and the impl ratios with their spread below (PNG)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ RATIO_TICKS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 
 
 
 def write_plot(table: Table, path) -> Path:
-    """PNG: median time against FLOPs per contender for each mode, and the impl ratios below."""
+    """PNG: median time against FLOPs per contender for each mode, and below it the impl ratios per shape
+    (bars from 1.0 to the paired median, whiskers from the first to the third quartile of the per-round ratios)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter, ScalarFormatter
@@ -41,12 +42,20 @@ def write_plot(table: Table, path) -> Path:
         width = 0.38
         seen = [FLAG_RATIO, 1 / FLAG_RATIO]
         for offset, baseline, color in ((-width / 2, "raw", "tab:blue"), (width / 2, "keras_dense", "tab:green")):
-            bars = [(x + offset, r.ratio(baseline)) for x, r in zip(xs, rows) if r.ratio(baseline)]
+            bars = [(x + offset, r.ratio(baseline), r.spread(baseline)) for x, r in zip(xs, rows) if r.ratio(baseline)]
             if bars:
-                seen += [v for _, v in bars]
+                seen += [v for _, v, _ in bars]
                 # Bars grow from 1.0, up when impl is slower, down when it is faster.
-                bottom.bar([x for x, _ in bars], [v - 1.0 for _, v in bars], width, bottom=1.0, color=color,
-                           label=f"impl/{baseline}")
+                name = "Dense" if baseline == "keras_dense" else baseline
+                bottom.bar([x for x, _, _ in bars], [v - 1.0 for _, v, _ in bars], width, bottom=1.0, color=color,
+                           label=f"impl/{name}")
+                whiskers = [(x, v, q) for x, v, q in bars if q is not None]
+                if whiskers:
+                    seen += [q[0] for _, _, q in whiskers] + [q[1] for _, _, q in whiskers]
+                    bottom.errorbar([x for x, _, _ in whiskers], [v for _, v, _ in whiskers],
+                                    yerr=[[max(v - q[0], 0) for _, v, q in whiskers],
+                                          [max(q[1] - v, 0) for _, v, q in whiskers]],
+                                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
         bottom.axhline(1.0, color="black", linewidth=0.8)
         bottom.axhline(FLAG_RATIO, color="tab:red", linestyle="--", linewidth=0.8, label=f"flag > {FLAG_RATIO}")
         bottom.set_xticks(list(xs), names)
@@ -59,7 +68,7 @@ def write_plot(table: Table, path) -> Path:
         bottom.set_ylabel("impl / baseline (log; < 1: impl faster)")
         bottom.grid(True, axis="y", alpha=0.3)
         bottom.legend(fontsize="small")
-    title = f"impl = {table.impl} ({table.keras})"
+    title = f"impl = {table.impl} ({table.keras}); ratios: paired medians, whiskers: quartiles of the per-round ratios"
     if table.peak is not None:
         title += f"; machine peak {table.peak.gflops:.0f} GFLOP/s"
     figure.suptitle(title)

@@ -17,9 +17,16 @@ When they run:
   suite still works (``-m spec_benchmark`` keeps only the benchmarks).
 * ``pytest --benchmark-enable``: clauses and timed benchmarks together.
 
+Each row (mode x shape) is timed interleaved (``paired``): its three contenders
+called in turn, round after round; the table's ratios are medians of the
+per-round ratios, steady while the machine's load comes and goes.
+
 Options: ``--bench-table PATH`` writes the table as Markdown, ``--bench-plot
 PATH`` a PNG of time against size per contender and of the ratios,
-``--bench-stat min`` tabulates minimums instead of medians.
+``--bench-stat min`` tabulates minimums instead of medians, ``--bench-scale 2``
+gives every row twice the time (more precise ratios on a noisy machine), and
+``--bench-ratio-fail 10%`` (with pytest-benchmark's ``--benchmark-compare``)
+fails the run when a row's ratios both grew by more than 10% against the saved run.
 
 Nothing here imports TensorFlow, so the plugin costs nothing in runs that do
 not involve the spec. See ``docs/benchmarks.md``.
@@ -34,6 +41,7 @@ import pytest
 from spec_tests.harness.bench.cases import CONTENDERS, FLAG, MARKER, MODES, QUICK_SHAPES, SHAPES, SUITE
 from spec_tests.harness.bench.plot import write_plot
 from spec_tests.harness.bench.table import STATS, build_table, format_markdown, format_text
+from spec_tests.harness.bench.track import compare_tables, comparison_lines, parse_threshold, regressions
 from spec_tests.harness.catalogue import is_spec_item
 from spec_tests.harness.selection import add_option
 
@@ -46,10 +54,31 @@ def pytest_addoption(parser):
     add_option(parser, "--bench-plot", metavar="PATH",
                help="after a timed benchmark run, write a PNG plot (time vs size per contender, ratios) to PATH")
     add_option(parser, "--bench-stat", default="median", choices=STATS,
-               help="statistic of the end-of-run table: median (default) or min (steadier on a busy machine)")
+               help="statistic of the end-of-run table's times: median (default) or min")
+    add_option(parser, "--bench-scale", metavar="FACTOR", type=float, default=1.0,
+               help="multiply each row's time cap by FACTOR (default 1: about 4 minutes on a busy 2-core machine); "
+               "more time, more precise ratios on a noisy machine")
+    add_option(parser, "--bench-ratio-fail", metavar="PCT",
+               help="with --benchmark-compare: fail when a row's impl/raw and impl/Dense ratios both grew by more "
+               "than PCT (e.g. 10%%) against the compared saved run (uniform machine slowdowns do not move ratios)")
 
 
 def pytest_configure(config):
+    if not config.getoption("layer_spec_bench_scale") > 0:
+        raise pytest.UsageError("--bench-scale: expected a factor above 0")
+    threshold = config.getoption("layer_spec_bench_ratio_fail")
+    if threshold is not None:
+        try:
+            parse_threshold(threshold)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--bench-ratio-fail {exc}") from None
+        try:
+            compare = config.getoption("benchmark_compare")
+        except ValueError:  # pytest-benchmark not loaded
+            compare = None
+        if not compare:
+            raise pytest.UsageError("--bench-ratio-fail needs --benchmark-compare[=NUM] (the saved run to compare with; "
+                                    "save one with --benchmark-autosave)")
     config.addinivalue_line(
         "markers",
         f"{MARKER}: a timing benchmark, not a spec clause; runs only with --benchmark-only "
@@ -130,6 +159,32 @@ def session_records(config) -> list[dict]:
     return records
 
 
+def compared_records(config) -> tuple[str, list[dict]]:
+    """The saved run ``--benchmark-compare`` loaded (its name, its records), or ``("", [])``."""
+    session = getattr(config, "_benchmarksession", None)
+    mapping = getattr(session, "compared_mapping", None) or {}
+    for path, benches in mapping.items():  # pytest-benchmark loads one run per --benchmark-compare
+        return Path(str(path)).name, list(benches.values())
+    return "", []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """``--bench-ratio-fail``: compare this run's ratios with the saved run's; a regression fails the run."""
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    threshold = config.getoption("layer_spec_bench_ratio_fail")
+    if threshold is None or state is None or state["kind"] != "timed":
+        return
+    threshold = parse_threshold(threshold)
+    name, records = compared_records(config)
+    changes = compare_tables(build_table(records), build_table(session_records(config)))
+    state["ratio_lines"] = comparison_lines(changes, threshold, name or "the saved run") if name else [
+        "ratio comparison: --benchmark-compare loaded no saved run, nothing compared"]
+    if regressions(changes, threshold) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     try:
@@ -155,7 +210,7 @@ def _summary(reporter, config) -> None:
     table = build_table(session_records(config), config.getoption("layer_spec_bench_stat"))
     if not table.rows:
         return
-    reporter.write_sep("=", "layer-spec benchmarks: impl vs raw TF ops vs keras Dense")
+    reporter.write_sep("=", "layer-spec benchmarks (interleaved): impl vs raw ops vs keras Dense")
     for line in format_text(table).splitlines():
         reporter.write_line(line, red=line.startswith((FLAG, "warning")) or line.endswith("MISSED"))
     table_path = config.getoption("layer_spec_bench_table")
@@ -166,4 +221,6 @@ def _summary(reporter, config) -> None:
     plot_path = config.getoption("layer_spec_bench_plot")
     if plot_path:
         reporter.write_line(f"layer-spec: wrote the plot to {write_plot(table, plot_path)}")
+    for line in state.get("ratio_lines", []):
+        reporter.write_line(line, red=line.startswith("RATIO REGRESSION"), green=line.startswith("no ratio regression"))
 

@@ -3,6 +3,10 @@
 A record is ``{"extra_info": {...}, "stats": {"median": seconds, ...}}``;
 :func:`build_table` groups them into one :class:`Row` per mode x shape, and
 the formatters print the ratios ``impl/raw`` and ``impl/Dense`` with flags.
+The ratios are the paired ones of the records' ``extra_info`` (``ratio_to_raw``,
+``ratio_to_keras_dense``, ``ratio_spread``: the median and quartiles of the
+per-round ratios of interleaved calls); a record without them (a run saved
+before interleaving) falls back to the ratio of the two medians.
 """
 
 from __future__ import annotations
@@ -19,12 +23,22 @@ class Row:
     label: str
     flops: float
     medians: dict  # contender -> median seconds
+    paired: dict = dataclasses.field(default_factory=dict)  # (contender, baseline) -> (q1, median, q3)
+    rounds: int | None = None  # interleaved rounds behind the paired ratios
 
-    def ratio(self, baseline: str) -> float | None:
-        impl, base = self.medians.get("impl"), self.medians.get(baseline)
+    def ratio(self, baseline: str, contender: str = "impl") -> float | None:
+        """``contender / baseline``: the paired median when the run has one, else the ratio of the medians."""
+        if (contender, baseline) in self.paired:
+            return self.paired[(contender, baseline)][1]
+        impl, base = self.medians.get(contender), self.medians.get(baseline)
         if not impl or not base:
             return None
         return impl / base
+
+    def spread(self, baseline: str, contender: str = "impl") -> tuple | None:
+        """The quartiles ``(q1, q3)`` of the per-round ratios ``contender / baseline`` (None when not paired)."""
+        stats = self.paired.get((contender, baseline))
+        return None if stats is None or stats[0] is None else (stats[0], stats[2])
 
     @property
     def gflops(self) -> float | None:
@@ -54,6 +68,7 @@ class Table:
     impl: str
     keras: str
     stat: str = "median"
+    backend: str = "tensorflow"
 
     @property
     def peak(self) -> Peak | None:
@@ -82,6 +97,19 @@ def records_from_json(data: dict) -> list[dict]:
 STATS = ("median", "min")
 
 
+def _add_paired(row: Row, info: dict) -> None:
+    """The paired ratios of one record's ``extra_info`` (written by ``paired.ratio_info``), into ``row``."""
+    spread = info.get("ratio_spread") or {}
+    for baseline in ("raw", "keras_dense"):
+        median = info.get(f"ratio_to_{baseline}")
+        if median is None or baseline == info["contender"]:
+            continue
+        q1, q3 = spread.get(f"to_{baseline}") or (None, None)
+        row.paired[(info["contender"], baseline)] = (q1, float(median), q3)
+    if info.get("paired_rounds"):
+        row.rounds = int(info["paired_rounds"])
+
+
 def build_table(records, stat: str = "median") -> Table:
     """Group records into one row per mode x shape, ordered as the suite runs them.
 
@@ -91,6 +119,7 @@ def build_table(records, stat: str = "median") -> Table:
     rows: dict = {}
     peaks = []
     impl = keras = "?"
+    backend = "tensorflow"
     for record in records:
         info = record.get("extra_info") or {}
         if info.get("suite") != SUITE:
@@ -104,15 +133,17 @@ def build_table(records, stat: str = "median") -> Table:
             continue
         impl = info.get("impl", impl)
         keras = info.get("keras", keras)
+        backend = info.get("backend", backend)
         key = (info["mode"], info["shape"])
         row = rows.get(key)
         if row is None:
             row = rows[key] = Row(info["mode"], info["shape"], info.get("shape_label", info["shape"]),
                                   float(info.get("flops", 0)), {})
         row.medians[info["contender"]] = float(median)
+        _add_paired(row, info)
     order = {(m, s): i for i, (m, s) in enumerate((m, s) for m in MODES for s in SHAPES)}
     ordered = sorted(rows.values(), key=lambda r: (order.get((r.mode, r.shape), len(order)), r.mode, r.shape))
-    return Table(rows=ordered, peaks=peaks, impl=impl, keras=keras, stat=stat)
+    return Table(rows=ordered, peaks=peaks, impl=impl, keras=keras, stat=stat, backend=backend)
 
 
 def format_time(seconds: float | None) -> str:
@@ -127,10 +158,13 @@ def format_time(seconds: float | None) -> str:
     return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
 
 
-def format_ratio(ratio: float | None) -> str:
+def format_ratio(ratio: float | None, spread: tuple | None = None) -> str:
+    """``1.02``, with the quartiles of the per-round ratios when known (``1.02 (0.97-1.08)``), flagged above the limit."""
     if ratio is None:
         return "-"
     text = f"{ratio:.2f}"
+    if spread is not None:
+        text += f" ({spread[0]:.2f}-{spread[1]:.2f})"
     return f"{text} {FLAG}" if ratio > FLAG_RATIO else text
 
 
@@ -142,9 +176,7 @@ def flag_lines(table: Table, limit: float = FLAG_RATIO) -> list[str]:
     """One line per ratio above ``limit``: who is slower than which baseline, and by how much."""
     lines = []
     for row in table.rows:
-        dense_vs_raw = None
-        if row.medians.get("keras_dense") and row.medians.get("raw"):
-            dense_vs_raw = row.medians["keras_dense"] / row.medians["raw"]
+        dense_vs_raw = row.ratio("raw", contender="keras_dense")
         for baseline in ("raw", "keras_dense"):
             ratio = row.ratio(baseline)
             if ratio is None or ratio <= limit:
@@ -175,7 +207,7 @@ def target_lines(table: Table) -> list[tuple[str, bool]]:
     return results
 
 
-COLUMNS = ("mode", "shape", "impl", "raw", "keras_dense", "impl/raw", "impl/Dense", "GFLOP/s", "% peak")
+COLUMNS = ("mode", "shape", "impl", "raw", "keras_dense", "impl/raw", "impl/Dense", "rounds", "GFLOP/s", "% peak")
 
 
 def table_cells(table: Table) -> list[list[str]]:
@@ -188,8 +220,9 @@ def table_cells(table: Table) -> list[list[str]]:
             format_time(row.medians.get("impl")),
             format_time(row.medians.get("raw")),
             format_time(row.medians.get("keras_dense")),
-            format_ratio(row.ratio("raw")),
-            format_ratio(row.ratio("keras_dense")),
+            format_ratio(row.ratio("raw"), row.spread("raw")),
+            format_ratio(row.ratio("keras_dense"), row.spread("keras_dense")),
+            "-" if row.rounds is None else str(row.rounds),
             _fmt(row.gflops, ".3g" if (row.gflops or 0) < 10 else ".0f"),
             _fmt(pct, ".1f" if (pct or 0) < 10 else ".0f"),
         ])
@@ -197,7 +230,11 @@ def table_cells(table: Table) -> list[list[str]]:
 
 
 def header_lines(table: Table) -> list[str]:
-    lines = [f"impl = {table.impl}; {table.keras}; {table.stat} time per call; "
+    paired = any(row.paired for row in table.rows)
+    how = ("ratios: median of the per-round ratios of interleaved calls (quartiles in brackets)" if paired
+           else "ratios of the medians (a run without interleaved rounds)")
+    keras = table.keras if table.backend == "tensorflow" else f"{table.keras}, backend {table.backend}"
+    lines = [f"impl = {table.impl}; {keras}; {table.stat} time per call; {how}; "
              f"ratios > {FLAG_RATIO} flagged {FLAG}"]
     peak = table.peak
     if peak is not None:
@@ -209,7 +246,7 @@ def header_lines(table: Table) -> list[str]:
     if spread is not None:
         times = ", ".join(f"{p.when} {format_time(p.seconds)}" for p in table.peaks)
         lines.append(f"warning: the machine's load changed during the run (peak matmul {times}: {spread:.1f}x apart); "
-                     "compare only the ratios within a row, and repeat the run")
+                     "the times of different rows are not comparable, the paired ratios within a row still are")
     return lines
 
 
