@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._ops import OpsBase, activate, affine
 
 
 def _linear(layer, inputs):
@@ -52,3 +53,14 @@ class DefaultBiasOnes(MyDenseLayer):
 
     def __init__(self, units, bias_initializer="ones", **kwargs):  # the mistake: Dense's default is "zeros"
         super().__init__(units, bias_initializer=bias_initializer, **kwargs)
+
+
+@register_serializable(package="mutants")
+class OpsBiasNeverAdded(OpsBase):
+    """keras.ops only: creates the bias but never adds it in call (rejected on TensorFlow and JAX alike)."""
+
+    KILLED_BY = ("bias", "differential")
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        return activate(self, affine(self, inputs, bias=False))
