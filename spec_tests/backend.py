@@ -38,6 +38,9 @@ from spec_tests.generation import LEGACY, keras
 ALL_BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 BACKEND = "tensorflow" if LEGACY else keras.backend.backend()
 BACKEND_VERSION = importlib.import_module(BACKEND).__version__
+#: Words an error about string data names it by: torch holds no strings, and Keras on torch calls them by numpy's
+#: names ("Invalid dtype: object" for a string tensor, "str32" for a numpy array of str).
+STRING_DTYPE_WORDS = ("string", "str", "object") if BACKEND == "torch" else ("string",)
 #: What a backend's ops raise on bad operands: TensorFlow's OpError, JAX's TypeError, torch's RuntimeError, ...
 OP_ERRORS = (TypeError, ValueError, RuntimeError, tf.errors.OpError)
 
@@ -53,6 +56,11 @@ MECHANISMS = {
     "training": (("tensorflow", "jax", "torch"), "the {backend} backend cannot train (fit needs gradients)"),
     "compiled": (("tensorflow", "jax", "torch"), "the {backend} backend has no compiler"),
     "xla": (("tensorflow", "jax"), "the {backend} backend has no XLA compiler"),
+    "float64_math": (("tensorflow", "jax"), "Keras on {backend} computes a float64 matmul in float32 "
+                     "(keras.backend.result_type maps float64 to float32 off TensorFlow; JAX runs float64 because "
+                     "the spec turns on jax_enable_x64), so keras.layers.Dense's float64 outputs carry float32 precision"),
+    "trace_counting": (("tensorflow", "jax"), "torch.compile replays a compiled function's Python side effects on "
+                       "every call, so Python cannot count its traces"),
     "float64_activations": (("tensorflow",), "Keras on {backend} computes an activation of a float64 tensor in "
                             "float32 (keras.backend.result_type maps float64 to float32 off TensorFlow, as JAX does "
                             "by default), so keras.layers.Dense does too"),
@@ -239,6 +247,7 @@ def apply_gradients(optimizer, grads, variables) -> None:
     ``LossScaleOptimizer``'s eager ``apply_gradients`` leaks tracers there.
     """
     variables = list(variables)
+    grads = [tensor(g) if isinstance(g, np.ndarray) else g for g in grads]  # torch's optimizers take tensors only
     if LEGACY and hasattr(optimizer, "get_unscaled_gradients"):  # pragma: no cover - legacy CI leg
         grads = optimizer.get_unscaled_gradients(grads)
     if BACKEND != "jax":
@@ -377,7 +386,7 @@ def run_exported(path, inputs):
 
 
 __all__ = [
-    "ALL_BACKENDS", "BACKEND", "BACKEND_VERSION", "DataParallel", "MECHANISMS", "OP_ERRORS", "apply_gradients",
+    "ALL_BACKENDS", "BACKEND", "BACKEND_VERSION", "DataParallel", "MECHANISMS", "OP_ERRORS", "STRING_DTYPE_WORDS", "apply_gradients",
     "backing_name", "run_exported", "compiled", "describe", "dtype_name", "export_saved_model",
     "gradients", "has", "ops", "require", "scale_loss", "tensor", "tf_checkpoint", "to_numpy",
     "train_step", "value_and_gradients",

@@ -127,6 +127,7 @@ def test_gradients_through_activation_follow_chain_rule(make_layer, activation, 
 
 def _float64_setup(make_layer, profile, activation):
     """A small float64 layer: ``dtype="float64"``, or under the seed profile (no options) a float64 global policy."""
+    backend.require("float64_math")
     if activation is not None:
         backend.require("float64_activations")
     if profile == "seed":

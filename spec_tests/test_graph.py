@@ -90,6 +90,7 @@ def test_xla_forward_and_backward_equal_eager(make_layer):
 
 def _counting_function(layer, **options):
     """The layer's call compiled, and the list it appends to each time Python runs its body, i.e. on each trace."""
+    backend.require("trace_counting")
     traces = []
 
     def forward(x):
