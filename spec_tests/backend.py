@@ -53,7 +53,6 @@ if BACKEND == "jax":
 #: Mechanism -> (backends that have it, why a clause that needs it is skipped elsewhere).
 MECHANISMS = {
     "gradients": (("tensorflow", "jax", "torch"), "the {backend} backend has no automatic differentiation"),
-    "training": (("tensorflow", "jax", "torch"), "the {backend} backend cannot train (fit needs gradients)"),
     "compiled": (("tensorflow", "jax", "torch"), "the {backend} backend has no compiler"),
     "xla": (("tensorflow", "jax"), "the {backend} backend has no XLA compiler"),
     "float64_math": (("tensorflow", "jax"), "Keras on {backend} computes a float64 matmul in float32 "
