@@ -38,9 +38,9 @@ from spec_tests.generation import LEGACY, keras
 ALL_BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 BACKEND = "tensorflow" if LEGACY else keras.backend.backend()
 BACKEND_VERSION = importlib.import_module(BACKEND).__version__
-#: Words an error about string data names it by: torch holds no strings, and Keras on torch calls them by numpy's
-#: names ("Invalid dtype: object" for a string tensor, "str32" for a numpy array of str).
-STRING_DTYPE_WORDS = ("string", "str", "object") if BACKEND == "torch" else ("string",)
+#: Words an error about string data names it by: torch and numpy tensors hold no strings, and Keras there calls them
+#: by numpy's names ("Invalid dtype: object" for a string tensor, "str32" for a numpy array of str).
+STRING_DTYPE_WORDS = ("string", "str", "object") if BACKEND in ("torch", "numpy") else ("string",)
 #: What a backend's ops raise on bad operands: TensorFlow's OpError, JAX's TypeError, torch's RuntimeError, ...
 OP_ERRORS = (TypeError, ValueError, RuntimeError, tf.errors.OpError)
 

@@ -138,6 +138,7 @@ def test_varying_batch_size_traces_at_most_twice(make_layer, options):
 @pytest.mark.seed
 def test_model_compiled_with_jit_compile_trains(make_layer):
     """A model compiled with ``jit_compile=True`` trains: the loss falls at every one of four steps on one batch."""
+    backend.require("gradients")  # fit needs them
     layer = make_layer(2)
     model = keras.Sequential([keras.Input((INPUT_DIM,)), layer])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse", jit_compile=True)
