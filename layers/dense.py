@@ -29,11 +29,17 @@ class MyDenseLayer(keras.layers.Layer):
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers.
         kernel_constraint, bias_constraint: constraints applied after updates.
         **kwargs: the base layer's arguments (``name``, ``dtype``, ``trainable``).
+
+    TensorFlow-only: ``call`` uses TensorFlow ops (``tf.matmul``, ``tf.nn.bias_add``), so the spec runs it
+    on the TensorFlow backend only (``layer_spec_backends``); :class:`layers.OpsDense` is the same layer
+    for every Keras 3 backend.
     """
 
     #: What it does beyond the core contract, as keras.layers.Dense does (the spec checks ragged inputs against
     #: legacy Keras 2's Dense; Keras 3's Dense has none).
     layer_spec_capabilities = ("sparse_inputs", "ragged_inputs")
+    #: The Keras backends this layer runs on: read by the spec, which refuses to run it on any other.
+    layer_spec_backends = ("tensorflow",)
 
     def __init__(
         self,

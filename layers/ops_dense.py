@@ -39,6 +39,9 @@ if OPS_DENSE_AVAILABLE:
         Same arguments as :class:`layers.MyDenseLayer` and ``keras.layers.Dense``.
         """
 
+        #: Unlike MyDenseLayer's TensorFlow ops, keras.ops run on every backend.
+        layer_spec_backends = ("tensorflow", "jax", "torch", "numpy")
+
         def call(self, inputs):
             if keras.backend.standardize_dtype(inputs.dtype) == "string":
                 raise TypeError(

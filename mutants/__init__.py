@@ -13,6 +13,11 @@ Convention (see also ``tests/test_mutants.py``, which enforces it):
 * Optional ``PROFILE = "seed"`` when it implements only the tutorial's seed
   contract (default ``"dense"``); optional ``GENERATIONS = (3,)`` or ``(2,)``
   when the mistake only exists on one Keras generation (default both).
+* The Keras backends it runs on are the ones its class declares for every
+  layer, ``layer_spec_backends``: mutants of the reference ``MyDenseLayer``
+  inherit ``("tensorflow",)`` (its TensorFlow ops), the ``keras.ops`` mutants
+  on ``mutants._ops.OpsBase`` (``layers.OpsDense``) every backend, so the meta
+  test rejects them under ``KERAS_BACKEND=jax`` too. Undeclared: TensorFlow.
 * Keras comes only from ``layers._compat``; every mutant is registered with
   ``@register_serializable(package="mutants")``, so class names must be unique
   across the whole zoo.
@@ -40,6 +45,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 #: Modules of this package that hold tools rather than mutants.
 TOOL_MODULES = frozenset({"matrix"})
 DEFAULT_GENERATIONS = (2, 3)
+#: The backends of a mutant whose class declares none (``layer_spec_backends``).
+DEFAULT_BACKENDS = ("tensorflow",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +61,10 @@ class Mutant:
     killed_by: tuple[str, ...]
     profile: str = "dense"
     generations: tuple[int, ...] = DEFAULT_GENERATIONS
+    backends: tuple[str, ...] = DEFAULT_BACKENDS
 
-    def runs_on(self, generation: int) -> bool:
-        return generation in self.generations
+    def runs_on(self, generation: int, backend: str = "tensorflow") -> bool:
+        return generation in self.generations and backend in self.backends
 
 
 def mutant_module_names() -> list[str]:
@@ -95,6 +103,7 @@ def mutants_of(module) -> list[Mutant]:
                 killed_by=_as_tuple(cls.KILLED_BY),
                 profile=getattr(cls, "PROFILE", "dense"),
                 generations=tuple(int(g) for g in _as_tuple(getattr(cls, "GENERATIONS", DEFAULT_GENERATIONS))),
+                backends=_as_tuple(getattr(cls, "layer_spec_backends", None) or DEFAULT_BACKENDS),
             )
         )
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._ops import OpsBase, activate, affine
 
 
 def _linear(layer, inputs):
@@ -68,3 +69,14 @@ class BiasNeverAddedConfigDropsUnits(MyDenseLayer):
         config = super().get_config()
         del config["units"]  # mistake 2: "units is in the weights' shapes anyway"
         return config
+
+
+@register_serializable(package="mutants")
+class OpsBiasNeverAdded(OpsBase):
+    """keras.ops only: creates the bias but never adds it in call (rejected on TensorFlow and JAX alike)."""
+
+    KILLED_BY = ("bias", "differential")
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        return activate(self, affine(self, inputs, bias=False))

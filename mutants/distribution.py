@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import InputSpec, register_serializable, tf
+from mutants._ops import OpsBase
 
 
 @register_serializable(package="mutants")
@@ -51,3 +52,26 @@ class KernelAsLazyTfVariable(MyDenseLayer):
             if self.use_bias:
                 self.bias = tf.Variable(self.bias_initializer((self.units,)), name="bias")
         return super().call(inputs)
+
+
+@register_serializable(package="mutants")
+class OpsBiasCreatedInInit(OpsBase):
+    """keras.ops only: creates the bias in __init__, so a layer made before the distribution's scope has a one-device bias."""
+
+    KILLED_BY = ("distribution", "construction")
+    GENERATIONS = (3,)  # keras.ops
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        if self.use_bias:
+            # The mistake: a weight made at construction lives wherever the constructor ran.
+            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer)
+
+    def build(self, input_shape):
+        input_dim = int(tuple(input_shape)[-1])
+        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
+                                      initializer=self.kernel_initializer)
+        if not self.use_bias:
+            self.bias = None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True

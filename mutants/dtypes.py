@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._ops import OpsBase, activate, ops
 
 
 @register_serializable(package="mutants")
@@ -43,3 +44,17 @@ class ComputesInFloat32(MyDenseLayer):
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, tf.float32))
         outputs = tf.cast(outputs, dtype)
         return self.activation(outputs) if self.activation is not None else outputs
+
+
+@register_serializable(package="mutants")
+class OpsComputesInFloat32(OpsBase):
+    """keras.ops only: casts inputs and weights to a hard-coded "float32", ignoring the compute dtype."""
+
+    KILLED_BY = ("dtypes",)
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        outputs = ops.matmul(ops.cast(inputs, "float32"), ops.cast(self.kernel, "float32"))
+        if self.bias is not None:
+            outputs = ops.add(outputs, ops.cast(self.bias, "float32"))
+        return activate(self, outputs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._ops import OpsBase, activate, ops
 
 
 @register_serializable(package="mutants")
@@ -95,3 +96,45 @@ class BiasBehindStopGradient(MyDenseLayer):
         if self.bias is not None:
             outputs = outputs + tf.stop_gradient(tf.cast(self.bias, dtype))  # the mistake
         return self.activation(outputs) if self.activation is not None else outputs
+
+
+@register_serializable(package="mutants")
+class OpsBiasGradientAveraged(OpsBase):
+    """keras.ops only: a hand-written gradient (keras.ops.custom_gradient) that averages the bias gradient over the batch."""
+
+    KILLED_BY = ("gradients", "differential")
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        dtype = self.compute_dtype
+        x, kernel = ops.cast(inputs, dtype), ops.cast(self.kernel, dtype)
+        bias = ops.cast(self.bias, dtype) if self.bias is not None else ops.zeros((self.units,), dtype)
+
+        @ops.custom_gradient
+        def affine_map(x, kernel, bias):
+            def grad(*args, upstream=None):
+                upstream = args[0] if upstream is None else upstream
+                flat_x = ops.reshape(x, (-1, ops.shape(kernel)[0]))
+                flat_g = ops.reshape(upstream, (-1, ops.shape(kernel)[1]))
+                # The mistake: the bias is broadcast over the batch, so its gradient is a sum, not a mean.
+                return (ops.matmul(upstream, ops.transpose(kernel)), ops.matmul(ops.transpose(flat_x), flat_g),
+                        ops.mean(flat_g, axis=0))
+
+            return ops.add(ops.matmul(x, kernel), bias), grad
+
+        return activate(self, affine_map(x, kernel, bias))
+
+
+@register_serializable(package="mutants")
+class OpsKernelStopGradient(OpsBase):
+    """keras.ops only: reads the kernel through ops.stop_gradient, so no gradient reaches it."""
+
+    KILLED_BY = ("gradients", "training")
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        dtype = self.compute_dtype
+        outputs = ops.matmul(ops.cast(inputs, dtype), ops.stop_gradient(ops.cast(self.kernel, dtype)))
+        if self.bias is not None:
+            outputs = ops.add(outputs, ops.cast(self.bias, dtype))
+        return activate(self, outputs)

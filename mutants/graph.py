@@ -10,6 +10,7 @@ import numpy as np
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._ops import OpsBase, activate, ops
 
 
 @register_serializable(package="mutants")
@@ -88,3 +89,18 @@ class MatmulInNumpyFunction(MyDenseLayer):
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
+
+
+@register_serializable(package="mutants")
+class OpsNumpyMatmulInCall(OpsBase):
+    """keras.ops otherwise, but the matmul runs in numpy on np.asarray(inputs): fine eagerly, impossible when compiled."""
+
+    KILLED_BY = ("graph",)
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        # The mistake: a traced input (tf.function, jax.jit) has no value for numpy to read.
+        outputs = ops.convert_to_tensor(np.matmul(np.asarray(inputs, "float32"), ops.convert_to_numpy(self.kernel)))
+        if self.bias is not None:
+            outputs = ops.add(outputs, self.bias)
+        return activate(self, outputs)

@@ -1,18 +1,39 @@
-"""Logical devices for the distribution clauses: the one CPU split into two.
+"""Devices for the distribution clauses: the one CPU split into two, for TensorFlow and for JAX.
 
 TensorFlow fixes its devices when its runtime starts (the first op, or the first
 ``list_logical_devices``). :func:`split_cpu` must therefore run before that;
 ``spec_tests/conftest.py`` calls it on its first line. Importing TensorFlow does
 not start the runtime, so the split is cheap and changes nothing else: ops still
 run on ``/cpu:0`` unless a strategy places them elsewhere.
+
+JAX reads ``XLA_FLAGS`` once, when it starts its CPU backend (the first array op,
+not the import). :func:`request_host_devices` adds
+``--xla_force_host_platform_device_count=2`` to it; ``spec_tests/generation.py``
+calls it before it imports Keras, so the flag is in place whichever backend runs.
+TensorFlow ignores it. Arrays still live on the first device unless a
+distribution places them elsewhere.
 """
 
 from __future__ import annotations
+
+import os
 
 import tensorflow as tf
 
 #: How many logical CPU devices the distribution clauses need.
 REPLICAS = 2
+#: The XLA flag that makes JAX's CPU backend expose several host devices.
+HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
+
+
+def request_host_devices(count: int = REPLICAS, environ=os.environ) -> None:
+    """Ask JAX (through ``XLA_FLAGS``) for ``count`` host CPU devices, unless the flags already name a count.
+
+    Effective only before JAX starts its CPU backend; later, the distribution clauses skip and say why.
+    """
+    flags = environ.get("XLA_FLAGS", "")
+    if HOST_DEVICES_FLAG not in flags:
+        environ["XLA_FLAGS"] = f"{flags} {HOST_DEVICES_FLAG}={count}".strip()
 
 
 def split_cpu(count: int = REPLICAS) -> bool:
@@ -41,4 +62,4 @@ def logical_cpus() -> list[str]:
     return [device.name for device in tf.config.list_logical_devices("CPU")]
 
 
-__all__ = ["REPLICAS", "logical_cpus", "split_cpu"]
+__all__ = ["HOST_DEVICES_FLAG", "REPLICAS", "logical_cpus", "request_host_devices", "split_cpu"]

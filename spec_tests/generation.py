@@ -2,8 +2,9 @@
 
 Clauses never write ``if legacy:``. They ask this module for the generation's
 Keras, its ``Dense``, and the few facts that differ between generations: how a
-variable is named, whether ``units`` validation is strict, how a model is saved
-and exported.
+variable is named, whether ``units`` validation is strict, which errors bad
+input raises. What differs between Keras 3's backends (TensorFlow, JAX, torch),
+and how a model is exported or a loss-scaled step applied, is ``backend.py``'s.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import os
 import re
 
 import tensorflow as tf
+
+from spec_tests.devices import request_host_devices
+
+request_host_devices()  # before Keras (and so JAX) starts: two host devices for the distribution clauses
 
 #: The variable TensorFlow reads, at its first import, to choose legacy Keras 2 (the tf-keras package).
 LEGACY_ENV = "TF_USE_LEGACY_KERAS"
@@ -78,57 +83,11 @@ def scoped_name(variable) -> str:
     return name[:-2] if name.endswith(":0") else name
 
 
-def backing_name(variable) -> str:
-    """The name of the backing ``tf.Variable``: ``my_dense_layer_3/kernel:0``."""
-    if LEGACY:
-        return variable.name
-    return variable.value.name
-
-
-def as_tf_variable(variable):
-    """The ``tf.Variable`` behind a Keras weight (Keras 3 wraps it; Keras 2 is one)."""
-    return variable if LEGACY else variable.value
-
-
 def describe() -> str:
-    return f"TensorFlow {tf.__version__}, {KERAS_DISTRIBUTION} {KERAS_VERSION} (Keras {GENERATION})"
+    """The generation, its Keras and the backend it runs on: ``TensorFlow 2.21.0, keras 3.15.1 (Keras 3), backend jax 0.10.2``."""
+    from spec_tests import backend
 
-
-# --- loss scaling (dtypes clauses) ---
-# Keras 3's LossScaleOptimizer has scale_loss() and unscales inside apply_gradients();
-# Keras 2's has get_scaled_loss() and wants get_unscaled_gradients() before apply_gradients().
-
-
-def scale_loss(optimizer, loss):
-    """``loss`` multiplied by the ``LossScaleOptimizer``'s current scale."""
-    return optimizer.get_scaled_loss(loss) if LEGACY else optimizer.scale_loss(loss)
-
-
-def apply_scaled_gradients(optimizer, gradients, variables) -> None:
-    """Apply gradients of a scaled loss: unscale them, then update ``variables`` (skipped if not finite)."""
-    if LEGACY:
-        gradients = optimizer.get_unscaled_gradients(gradients)
-    optimizer.apply_gradients(zip(gradients, variables))
-
-
-# --- SavedModel export (serialization clauses) ---
-# Keras 3 exports an inference-only SavedModel with model.export(path), served by the reloaded
-# object's ``serve`` endpoint; Keras 2 writes one with tf.saved_model.save(model, path), and the
-# reloaded object is callable itself.
-
-
-def export_saved_model(model, path) -> None:
-    """Write ``model`` as a TensorFlow SavedModel at ``path`` (a directory), the generation's way."""
-    if LEGACY:
-        tf.saved_model.save(model, str(path))
-    else:
-        model.export(str(path), format="tf_saved_model", verbose=False)
-
-
-def call_exported(reloaded, inputs):
-    """Run the object ``tf.saved_model.load`` returned for an exported model on ``inputs``."""
-    inputs = tf.convert_to_tensor(inputs)
-    return reloaded(inputs) if LEGACY else reloaded.serve(inputs)
+    return f"TensorFlow {tf.__version__}, {KERAS_DISTRIBUTION} {KERAS_VERSION} (Keras {GENERATION}), {backend.describe()}"
 
 
 # --- bad input (robustness clauses) ---

@@ -8,8 +8,8 @@ a ``hint:`` line on how to fix it.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
+from spec_tests import backend
 from spec_tests.generation import keras, short_name
 from spec_tests.harness.text import strip_ansi
 
@@ -41,20 +41,13 @@ def random_array(shape, seed: int = 0, dtype="float32", scale: float = 1.0) -> n
     return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
 
 
-def random_inputs(shape, seed: int = 0, dtype="float32") -> tf.Tensor:
-    """:func:`random_array` as a tensor."""
-    return tf.constant(random_array(shape, seed, dtype))
+def random_inputs(shape, seed: int = 0, dtype="float32"):
+    """:func:`random_array` as a tensor of the running backend."""
+    return backend.tensor(random_array(shape, seed, dtype))
 
 
-def to_numpy(value) -> np.ndarray:
-    if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
-    return np.asarray(value)
-
-
-def dtype_name(dtype) -> str:
-    """``tf.float32``, ``"float32"`` and ``np.float32`` all become ``"float32"``."""
-    return tf.as_dtype(dtype).name
+to_numpy = backend.to_numpy
+dtype_name = backend.dtype_name
 
 
 # --- Comparisons
@@ -218,26 +211,12 @@ def activity_l2_penalty(outputs, l2: float) -> float:
     return float(l2 * np.sum(y**2) / y.shape[0])
 
 
-# --- Gradients through TensorFlow's tape
-
-
-def tape_gradients(layer, inputs, upstream, variables):
-    """Output of ``layer(inputs)`` and the gradients of ``sum(output * upstream)`` w.r.t. the inputs and ``variables``.
-
-    Returns ``(output, input_gradient, [variable gradients])``; a gradient is None where the tape saw no path.
-    """
-    x = tf.convert_to_tensor(inputs)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x)
-        loss = tf.reduce_sum(y * tf.cast(upstream, y.dtype))
-    grads = tape.gradient(loss, [x] + list(variables))
-    return y, grads[0], grads[1:]
+# --- Gradients (computed by backend.gradients: a tape, jax.grad or autograd)
 
 
 def gradient_hint(name: str) -> str:
-    return (f"the tape must see {name} used in call: use the variable itself (not a numpy copy, "
-            f"tf.stop_gradient, or a value read in build), and keep it trainable")
+    return (f"the gradient must see {name} used in call: use the variable itself (not a numpy copy, "
+            f"a stop_gradient, or a value read in build), and keep it trainable")
 
 
 # --- Refusals: errors that must name the problem
@@ -337,7 +316,6 @@ __all__ = [
     "reload_model",
     "set_dense_weights",
     "succeed",
-    "tape_gradients",
     "to_numpy",
     "variable_labels",
     "variable_table",

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from spec_tests import generation
+from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
     assert_weights_unchanged,
@@ -297,10 +297,10 @@ REFUSED = [
          call_with(lambda: tf.constant(_floats((2, 2, WIDER)))), ValueError, (str(INPUT_DIM), str(WIDER)),
          hint=AXIS_HINT),
     Case("call(string tensor) -> error naming the dtype string",
-         call_with(lambda: tf.constant([["a"] * INPUT_DIM] * 2)), generation.NON_NUMERIC_INPUT_ERRORS, ("string",),
+         call_with(lambda: tf.constant([["a"] * INPUT_DIM] * 2)), generation.NON_NUMERIC_INPUT_ERRORS, (backend.STRING_DTYPE_WORDS,),
          hint="check inputs.dtype in call and refuse non-numeric dtypes with an error naming the dtype"),
     Case("call(numpy array of str) -> error naming the dtype string",
-         call_with(lambda: np.array([["a"] * INPUT_DIM] * 2)), generation.NON_NUMERIC_INPUT_ERRORS, ("string",),
+         call_with(lambda: np.array([["a"] * INPUT_DIM] * 2)), generation.NON_NUMERIC_INPUT_ERRORS, (backend.STRING_DTYPE_WORDS,),
          hint="check inputs.dtype in call and refuse non-numeric dtypes with an error naming the dtype"),
     Case("call(Python nested list) -> ValueError naming tensors",
          call_with(lambda: _floats((2, INPUT_DIM)).tolist()), ValueError, ("tensor",),
@@ -332,7 +332,7 @@ REFUSED = [
          (("(3,)", "(5, 3)"),), hint=SET_WEIGHTS_HINT),
     Case("set_weights(arrays of str) -> ValueError naming string",
          set_weights_with(lambda: [np.full((INPUT_DIM, UNITS), "a"), np.full((UNITS,), "a")]), ValueError,
-         ("string",), hint=SET_WEIGHTS_HINT),
+         (backend.STRING_DTYPE_WORDS,), hint=SET_WEIGHTS_HINT),
     Case("set_weights on an unbuilt layer -> ValueError naming weights",
          set_weights_with(lambda: [_floats((INPUT_DIM, UNITS)), _floats((UNITS,))], built=False), ValueError,
          ("weights",), after=made_layer_left_clean, hint=SET_WEIGHTS_HINT),

@@ -10,6 +10,7 @@ from spec_tests.helpers import (
     assert_weights_unchanged,
     check,
     random_inputs,
+    to_numpy,
     weight_names,
     weight_values,
 )
@@ -94,8 +95,8 @@ def test_call_is_deterministic(make_layer):
     """Two calls on the same input give identical outputs (no randomness, no hidden state)."""
     layer = make_layer(3)
     x = random_inputs((4, 5))
-    first = np.asarray(layer(x))
-    second = np.asarray(layer(x))
+    first = to_numpy(layer(x))
+    second = to_numpy(layer(x))
     check(np.array_equal(first, second), "second output on the same input", "identical to the first",
           f"max abs diff {np.abs(first - second).max():.3g}")
 
@@ -114,7 +115,7 @@ def test_different_last_dimension_after_build_raises_and_keeps_weights(make_laye
     """A call whose last dimension differs from the built one raises ValueError and leaves the weights bit-identical."""
     layer = make_layer(3)
     x = random_inputs((2, 5))
-    expected = np.asarray(layer(x))
+    expected = to_numpy(layer(x))
     before = weight_values(layer)
     try:
         layer(random_inputs((2, 7), 1))
@@ -128,5 +129,5 @@ def test_different_last_dimension_after_build_raises_and_keeps_weights(make_laye
             "hint: set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build"
         )
     assert_weights_unchanged(layer, before)
-    check(np.array_equal(np.asarray(layer(x)), expected), "output on the original input after the failed call",
+    check(np.array_equal(to_numpy(layer(x)), expected), "output on the original input after the failed call",
           "unchanged", "different")

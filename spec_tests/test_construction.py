@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spec_tests import generation
-from spec_tests.helpers import check
+from spec_tests.helpers import check, dtype_name
 
 BAD_UNITS = [0, -3, 2.5, None, "64", [4]]
 # Keras 2's Dense casts units with int(), so that generation only promises to refuse negatives.
@@ -93,5 +93,5 @@ def test_dtype_argument_sets_variable_dtype(make_layer, dtype):
     """``dtype=`` is the dtype of the layer's variables and computation."""
     layer = make_layer(3, dtype=dtype)
     layer.build((2, 4))
-    seen = sorted({generation.tf.as_dtype(w.dtype).name for w in layer.weights})
+    seen = sorted({dtype_name(w.dtype) for w in layer.weights})
     check(seen == [dtype], "weight dtypes", [dtype], seen, "pass dtype through **kwargs to the base Layer")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from spec_tests import generation
+from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
     check,
@@ -23,7 +22,7 @@ from spec_tests.helpers import (
     layer_bias,
     random_array,
     set_dense_weights,
-    tape_gradients,
+    to_numpy,
 )
 
 keras = generation.keras
@@ -36,7 +35,7 @@ MIXED_RTOL = {"float16": 1e-2, "bfloat16": 5e-2}
 DTYPE_HINT = (
     "compute in self.compute_dtype: create weights with add_weight and no dtype (they take the policy's "
     "variable dtype), use them in call as Keras hands them (autocast to the compute dtype) or via "
-    "tf.cast(w, self.compute_dtype), and never cast the inputs to a hard-coded tf.float32"
+    "keras.ops.cast(w, self.compute_dtype), and never cast the inputs to a hard-coded float32"
 )
 
 #: Each mixed policy, set through the layer's ``dtype=`` or through the global policy.
@@ -66,7 +65,7 @@ def _summary(exc) -> str:
 def _call_or_fail(layer, x, what):
     try:
         return layer(x)
-    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as exc:
+    except backend.OP_ERRORS as exc:
         fail(what, "a result", _summary(exc), DTYPE_HINT)
 
 
@@ -75,14 +74,15 @@ def _call_or_fail(layer, x, what):
 
 def test_float64_layer_computes_in_float64(make_layer):
     """A float64 layer's output is float64 and carries float64 precision (matches numpy to 1e-12)."""
+    backend.require("float64_math")
     layer = make_layer(3, dtype="float64")
     layer.build((None, 4))
     kernel, bias = random_array((4, 3), 1, "float64"), random_array((3,), 2, "float64")
     set_dense_weights(layer, kernel, bias)
     x = random_array((5, 4), 3, "float64")
-    y = _call_or_fail(layer, tf.constant(x), "float64 call")
+    y = _call_or_fail(layer, backend.tensor(x), "float64 call")
     check(dtype_name(y.dtype) == "float64", "output dtype of a float64 layer", "float64", dtype_name(y.dtype),
-          "compute in self.compute_dtype; do not hard-code tf.float32")
+          "compute in self.compute_dtype; do not hard-code float32")
     assert_close(y, dense_closed_form(x, kernel, bias), "float64 output against numpy", rtol=1e-12, atol=1e-12,
                  hint="an error near 1e-7 means the layer computes in float32 and casts back; compute in "
                  "self.compute_dtype")
@@ -90,12 +90,13 @@ def test_float64_layer_computes_in_float64(make_layer):
 
 def test_float64_layer_gradients_are_float64(make_layer):
     """The gradients of a float64 layer's weights are float64 and exact to float64 precision."""
+    backend.require("float64_math")
     layer = make_layer(3, dtype="float64")
     layer.build((None, 4))
     kernel, bias = random_array((4, 3), 1, "float64"), random_array((3,), 2, "float64")
     set_dense_weights(layer, kernel, bias)
     x, upstream = random_array((5, 4), 3, "float64"), random_array((5, 3), 4, "float64")
-    _, _, grads = tape_gradients(layer, x, upstream, kernel_and_bias(layer))
+    _, _, grads = backend.gradients(layer, x, upstream, kernel_and_bias(layer))
     expected = dense_closed_form_gradients(x, kernel, upstream, bias)
     for name, grad in zip(("kernel", "bias"), grads):
         check(grad is not None, f"gradient of the {name}", "a float64 tensor", None)
@@ -124,10 +125,10 @@ def test_mixed_precision_outputs_in_compute_dtype(make_layer, policy, how):
     compute = COMPUTE_DTYPE[policy]
     layer = _mixed_layer(make_layer, policy, how)
     x = random_array((6, 4), 3)
-    y = _call_or_fail(layer, tf.constant(x), f"call under {policy}")
+    y = _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
     check(dtype_name(y.dtype) == compute, f"output dtype under {policy}", compute, dtype_name(y.dtype), DTYPE_HINT)
     bias = layer_bias(layer)
-    expected = dense_closed_form(x, np.asarray(layer.kernel), None if bias is None else np.asarray(bias))
+    expected = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
     rtol = MIXED_RTOL[compute]
     assert_close(y, expected, f"{compute} output against float64 numpy", rtol=rtol, atol=rtol * np.abs(expected).max())
 
@@ -138,12 +139,12 @@ def test_mixed_precision_gradients_reach_float32_variables(make_layer, policy, h
     compute = COMPUTE_DTYPE[policy]
     layer = _mixed_layer(make_layer, policy, how)
     x, upstream = random_array((6, 4), 3), random_array((6, 3), 4)
-    _call_or_fail(layer, tf.constant(x), f"call under {policy}")
+    _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
     weights = kernel_and_bias(layer)
-    _, _, grads = tape_gradients(layer, x, upstream, weights)
+    _, _, grads = backend.gradients(layer, x, upstream, weights)
     bias = layer_bias(layer)
-    expected = dense_closed_form_gradients(x, np.asarray(layer.kernel), upstream,
-                                           None if bias is None else np.asarray(bias))
+    expected = dense_closed_form_gradients(x, to_numpy(layer.kernel), upstream,
+                                           None if bias is None else to_numpy(bias))
     for name, grad in zip(("kernel", "bias"), grads):
         check(grad is not None, f"gradient of the float32 {name} under {policy}", "a float32 tensor", None,
               "use the weight itself in call (Keras casts it for you); a copy made in build is invisible to the tape")
@@ -160,21 +161,24 @@ def test_loss_scale_optimizer_step_updates_float32_weights(make_layer, policy, h
     compute, lr = COMPUTE_DTYPE[policy], 0.1
     layer = _mixed_layer(make_layer, policy, how)
     x, upstream = random_array((8, 4), 3), random_array((8, 3), 4)
-    _call_or_fail(layer, tf.constant(x), f"call under {policy}")
+    _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
     weights = kernel_and_bias(layer)
-    before = [np.array(w, dtype=np.float64) for w in weights]
+    before = [to_numpy(w).astype(np.float64) for w in weights]
     optimizer = keras.mixed_precision.LossScaleOptimizer(keras.optimizers.SGD(lr), initial_scale=2.0**10)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(tf.cast(layer(x), tf.float32) * upstream) / len(x)
-        scaled = generation.scale_loss(optimizer, loss)
-    grads = tape.gradient(scaled, weights)
+    ops = backend.ops
+
+    def scaled_loss(inputs):
+        loss = ops.sum(ops.multiply(ops.cast(layer(inputs), "float32"), upstream)) / len(x)
+        return backend.scale_loss(optimizer, loss), None
+
+    _, _, _, grads = backend.value_and_gradients(scaled_loss, x, weights)
     check(all(g is not None for g in grads), f"gradients of the scaled loss under {policy}", "one per weight",
           [None if g is None else dtype_name(g.dtype) for g in grads], DTYPE_HINT)
-    generation.apply_scaled_gradients(optimizer, grads, weights)
+    backend.apply_gradients(optimizer, grads, weights)
     expected = dense_closed_form_gradients(x, before[0], upstream / len(x), before[1] if len(before) > 1 else None)
     for name, weight, old in zip(("kernel", "bias"), weights, before):
         check(dtype_name(weight.dtype) == "float32", f"{name} dtype after the step", "float32", dtype_name(weight.dtype))
-        step = np.asarray(weight, dtype=np.float64) - old
+        step = to_numpy(weight).astype(np.float64) - old
         check(np.abs(step).max() > 0, f"{name} after a LossScaleOptimizer step", "moved", "unchanged",
               "a skipped step means non-finite gradients: keep the math in the compute dtype and the variables float32")
         rtol = MIXED_RTOL[compute]

@@ -1,4 +1,7 @@
-"""Gradients (backprop): what ``GradientTape`` returns for ``L = sum(y * g)`` equals the closed forms of a dense layer.
+"""Gradients (backprop): the gradients of ``L = sum(y * g)`` equal the closed forms of a dense layer.
+
+The backend computes them (``spec_tests/backend.py``): TensorFlow's ``GradientTape``, ``jax.grad`` over the
+layer with its variables' values passed in, or torch's autograd; the rules are the same on each.
 
 For ``y = x @ W + b`` and an upstream gradient ``g = dL/dy``: ``dL/dW = x^T g``,
 ``dL/db = sum g`` over every leading axis, ``dL/dx = g W^T``. With an activation,
@@ -9,19 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from spec_tests import backend
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
     check,
     dense_closed_form_gradients,
+    dtype_name,
     fail,
     gradient_hint,
     layer_bias,
     random_array,
     set_dense_weights,
-    tape_gradients,
     to_numpy,
     variable_labels,
 )
@@ -35,8 +38,8 @@ RANK_CASES = [
     pytest.param((2, 3, INPUT_DIM), id="x(2,3,4)"),
     pytest.param((2, 2, 1, INPUT_DIM), id="x(2,2,1,4)"),
 ]
-NO_GRADIENT_HINT = ("'No gradients provided for any variable' means the tape never saw the variable: use "
-                    "self.kernel/self.bias directly in call (no .numpy(), no tf.stop_gradient, no copy made in build)")
+NO_GRADIENT_HINT = ("'No gradients provided for any variable' means the loss has no path to the variable: use "
+                    "self.kernel/self.bias directly in call (no .numpy(), no stop_gradient, no copy made in build)")
 
 
 class Setup:
@@ -68,9 +71,9 @@ class Setup:
     def closed_form(self) -> dict:
         return dense_closed_form_gradients(self.x, self.kernel, self.g, self.bias, self.activation)
 
-    def tape(self):
-        """``(dL/dx, {role: dL/dvariable})`` from a GradientTape."""
-        _, dx, grads = tape_gradients(self.layer, self.x, self.g, self.variables)
+    def gradients(self):
+        """``(dL/dx, {role: dL/dvariable})`` from the backend's automatic differentiation."""
+        _, dx, grads = backend.gradients(self.layer, self.x, self.g, self.variables)
         return dx, dict(zip(self.roles(), grads))
 
 
@@ -82,18 +85,18 @@ def _not_none(gradient, name):
 
 @pytest.mark.parametrize("shape", RANK_CASES)
 def test_kernel_gradient_is_x_transpose_g(make_layer, shape):
-    """``dL/dW`` from a GradientTape equals ``x^T g`` (leading axes of ``x`` and ``g`` flattened into the batch)."""
+    """``dL/dW`` equals ``x^T g`` (leading axes of ``x`` and ``g`` flattened into the batch)."""
     setup = Setup(make_layer, shape)
-    _, grads = setup.tape()
+    _, grads = setup.gradients()
     assert_close(_not_none(grads["kernel"], "the kernel"), setup.closed_form()["kernel"],
                  f"dL/dkernel for a {shape} input versus x^T g", **TOL, hint=gradient_hint("the kernel"))
 
 
 @pytest.mark.parametrize("shape", RANK_CASES)
 def test_input_gradient_is_g_kernel_transpose(make_layer, shape):
-    """``dL/dx`` from a GradientTape equals ``g W^T``: what the layer passes to the layer below."""
+    """``dL/dx`` equals ``g W^T``: what the layer passes to the layer below."""
     setup = Setup(make_layer, shape)
-    dx, _ = setup.tape()
+    dx, _ = setup.gradients()
     assert_close(_not_none(dx, "the input"), setup.closed_form()["inputs"],
                  f"dL/dx for a {shape} input versus g W^T", **TOL,
                  hint="the input gradient flows through the matmul; a custom gradient must return g @ transpose(W)")
@@ -101,9 +104,9 @@ def test_input_gradient_is_g_kernel_transpose(make_layer, shape):
 
 @pytest.mark.parametrize("shape", [case.values[0] for case in RANK_CASES], ids=[case.id for case in RANK_CASES])
 def test_bias_gradient_is_sum_of_upstream(make_layer, shape):
-    """``dL/db`` from a GradientTape equals ``g`` summed over every leading axis."""
+    """``dL/db`` equals ``g`` summed over every leading axis."""
     setup = Setup(make_layer, shape)
-    _, grads = setup.tape()
+    _, grads = setup.gradients()
     assert_close(_not_none(grads["bias"], "the bias"), setup.closed_form()["bias"],
                  f"dL/dbias for a {shape} input versus sum(g)", **TOL,
                  hint="the bias is broadcast over the batch, so its gradient is a sum, not a mean; "
@@ -115,15 +118,18 @@ def test_bias_gradient_is_sum_of_upstream(make_layer, shape):
 def test_gradients_through_activation_follow_chain_rule(make_layer, activation, shape):
     """With an activation, every gradient uses ``g * activation'(x @ W + b)`` in place of ``g``."""
     setup = Setup(make_layer, shape, activation=activation)
-    dx, grads = setup.tape()
+    dx, grads = setup.gradients()
     expected = setup.closed_form()
     for role, seen in (("kernel", grads["kernel"]), ("bias", grads["bias"]), ("inputs", dx)):
         assert_close(_not_none(seen, role), expected[role], f"dL/d{role} with activation={activation}", **TOL,
-                     hint="apply the activation last, to x @ W + b, with a differentiable TensorFlow/Keras op")
+                     hint="apply the activation last, to x @ W + b, with a differentiable keras.ops (or TensorFlow) op")
 
 
 def _float64_setup(make_layer, profile, activation):
     """A small float64 layer: ``dtype="float64"``, or under the seed profile (no options) a float64 global policy."""
+    backend.require("float64_math")
+    if activation is not None:
+        backend.require("float64_activations")
     if profile == "seed":
         keras.mixed_precision.set_global_policy("float64")  # the autouse fixture restores float32 afterwards
         return Setup(make_layer, (2, 3), array_dtype="float64")
@@ -152,13 +158,13 @@ def _central_differences(f, value: np.ndarray, set_value, eps: float) -> np.ndar
 @pytest.mark.parametrize("activation", [pytest.param(None, id="linear", marks=pytest.mark.seed),
                                         pytest.param("tanh", id="tanh")])
 def test_gradients_match_central_finite_differences(make_layer, profile, activation):
-    """In float64, every tape gradient matches central finite differences of the loss to 1e-6."""
+    """In float64, every gradient matches central finite differences of the loss to 1e-6."""
     setup = _float64_setup(make_layer, profile, activation)
     layer, eps = setup.layer, 1e-6
-    seen_dtype = tf.as_dtype(layer(setup.x).dtype).name
+    seen_dtype = dtype_name(layer(setup.x).dtype)
     check(seen_dtype == "float64", "output dtype of a float64 layer", "float64", seen_dtype,
           "create weights and compute in the layer's dtype (self.compute_dtype), not a hard-coded float32")
-    dx, grads = setup.tape()
+    dx, grads = setup.gradients()
     state = {"x": setup.x.copy()}
 
     def loss():
@@ -177,30 +183,30 @@ def test_gradients_match_central_finite_differences(make_layer, profile, activat
 
 @pytest.mark.parametrize("shape", [pytest.param((5, INPUT_DIM), id="x(5,4)", marks=pytest.mark.seed),
                                    pytest.param((2, 3, INPUT_DIM), id="x(2,3,4)")])
-def test_gradients_are_equal_under_tf_function(make_layer, shape):
-    """Inside ``tf.function`` the tape gives the same gradients as eagerly, and none is None."""
+def test_gradients_are_equal_when_compiled(make_layer, shape):
+    """Compiled (``tf.function``, ``jax.jit``, ``torch.compile``) the gradients equal the eager ones, and none is None."""
     setup = Setup(make_layer, shape)
-    dx, grads = setup.tape()
-    traced = tf.function(lambda x, g: tape_gradients(setup.layer, x, g, setup.variables))
+    dx, grads = setup.gradients()
+    traced = backend.compiled(lambda x, g: backend.gradients(setup.layer, x, g, setup.variables))
     try:
-        _, graph_dx, graph_grads = traced(tf.constant(setup.x), tf.constant(setup.g))
+        _, graph_dx, graph_grads = traced(backend.tensor(setup.x), backend.tensor(setup.g))
     except Exception as exc:  # noqa: BLE001 - the failure itself is the finding
-        raise AssertionError(f"gradients inside tf.function: expected tensors, seen {type(exc).__name__}: {exc}\n"
-                             "hint: call must be traceable: TensorFlow ops only, no Python if on tensors, "
-                             "no .numpy()") from exc
+        raise AssertionError(f"compiled gradients: expected tensors, seen {type(exc).__name__}: {exc}\n"
+                             "hint: call must be traceable: keras.ops (or TensorFlow) ops only, no Python if on "
+                             "tensors, no .numpy()") from exc
     pairs = [("inputs", dx, graph_dx)] + [(role, grads[role], g) for role, g in zip(setup.roles(), graph_grads)]
     for role, eager, graph in pairs:
         _not_none(eager, f"{role} (eager)")
-        assert_close(_not_none(graph, f"{role} (tf.function)"), eager, f"dL/d{role} under tf.function versus eager",
+        assert_close(_not_none(graph, f"{role} (compiled)"), eager, f"dL/d{role} compiled versus eager",
                      **TOL)
 
 
 @pytest.mark.seed
 def test_no_trainable_variable_gets_a_none_gradient(make_layer):
-    """The tape gives every trainable variable a gradient; none is None."""
+    """Every trainable variable gets a gradient; none is None (the loss has a path to each)."""
     setup = Setup(make_layer, (5, INPUT_DIM))
     variables = setup.layer.trainable_variables
-    _, _, grads = tape_gradients(setup.layer, setup.x, setup.g, variables)
+    _, _, grads = backend.gradients(setup.layer, setup.x, setup.g, variables)
     missing = [label for label, grad in zip(variable_labels(variables), grads) if grad is None]
     check(not missing and variables, "trainable variables without a gradient", "none (and at least the kernel)",
           missing or "no trainable variables at all", NO_GRADIENT_HINT)
@@ -209,7 +215,7 @@ def test_no_trainable_variable_gets_a_none_gradient(make_layer):
 @pytest.mark.parametrize("shape", [pytest.param((5, INPUT_DIM), id="x(5,4)", marks=pytest.mark.seed),
                                    pytest.param((2, 3, INPUT_DIM), id="x(2,3,4)")])
 def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, shape):
-    """One ``keras.optimizers.SGD(0.1)`` step on the tape's gradients moves each weight by ``-0.1 * its gradient``."""
+    """One ``keras.optimizers.SGD(0.1)`` step on the gradients moves each weight by ``-0.1 * its gradient``."""
     lr = 0.1
     setup = Setup(make_layer, shape)
     variables = setup.variables
@@ -217,10 +223,10 @@ def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, shape
           "kernel and bias in layer.trainable_variables", True, variable_labels(setup.layer.trainable_variables),
           "create the weights with add_weight(..., trainable=True)")
     before = [to_numpy(v).copy() for v in variables]
-    _, _, grads = tape_gradients(setup.layer, setup.x, setup.g, variables)
+    _, _, grads = backend.gradients(setup.layer, setup.x, setup.g, variables)
     for role, grad in zip(setup.roles(), grads):
         _not_none(grad, role)
-    keras.optimizers.SGD(learning_rate=lr).apply_gradients(zip(grads, variables))
+    backend.apply_gradients(keras.optimizers.SGD(learning_rate=lr), grads, variables)
     expected = setup.closed_form()
     for role, variable, old in zip(setup.roles(), variables, before):
         assert_close(to_numpy(variable), old - lr * expected[role], f"{role} after one SGD(learning_rate={lr}) step",

@@ -1,15 +1,17 @@
 """Graph and XLA: the layer computes in a traced graph what it computes eagerly, traces rarely, and compiles with XLA.
 
-Every clause builds the layer eagerly first: a tf.function that creates variables
-on its first trace traces twice by design, and that is not the layer's doing.
+The compiled call is the backend's (``spec_tests/backend.py``): ``tf.function`` (XLA with
+``jit_compile=True``), ``jax.jit`` (always XLA) or ``torch.compile``. Every clause builds the layer eagerly
+first: a tf.function that creates variables on its first trace traces twice by design, and that is not the
+layer's doing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from spec_tests import backend
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
@@ -17,7 +19,6 @@ from spec_tests.helpers import (
     fail,
     random_array,
     random_inputs,
-    tape_gradients,
     to_numpy,
     weight_values,
 )
@@ -26,9 +27,9 @@ INPUT_DIM = 4
 UNITS = 3
 
 GRAPH_HINT = (
-    "call runs in a traced graph under tf.function, model.fit and XLA: use only TensorFlow/keras.ops operations "
-    "on tensors (no .numpy(), no Python `if` on a tensor value: use tf.cond or tf.where), create variables only in "
-    "build, and read dynamic sizes with tf.shape(inputs), not inputs.shape"
+    "call runs in a traced graph under tf.function, jax.jit, model.fit and XLA: use only keras.ops (or TensorFlow) "
+    "operations on tensors (no .numpy(), no Python `if` on a tensor value: use keras.ops.cond or keras.ops.where), "
+    "create variables only in build, and read dynamic sizes with keras.ops.shape(inputs), not inputs.shape"
 )
 XLA_HINT = GRAPH_HINT + "; XLA also refuses tf.py_function/tf.numpy_function"
 
@@ -61,61 +62,62 @@ def _assert_same_results(seen, expected, what: str, rtol: float, atol: float, hi
         assert_close(s, e, f"{what}: gradient w.r.t. {name}", rtol=rtol, atol=atol, hint=hint)
 
 
-def _eager_and_traced(make_layer, **function_options):
+def _eager_and_traced(make_layer, xla=False):
     layer = _built_layer(make_layer)
     x = random_inputs((5, INPUT_DIM), seed=1)
     upstream = random_inputs((5, UNITS), seed=2)
     variables = layer.trainable_variables
-    eager = tape_gradients(layer, x, upstream, variables)
-    traced = tf.function(lambda a, b: tape_gradients(layer, a, b, variables), **function_options)
+    eager = backend.gradients(layer, x, upstream, variables)
+    traced = backend.compiled(lambda a, b: backend.gradients(layer, a, b, variables), xla=xla)
     return eager, traced, (x, upstream)
 
 
 @pytest.mark.seed
-def test_tf_function_forward_and_backward_equal_eager(make_layer):
-    """Under ``tf.function`` the output and the gradients (w.r.t. inputs and weights) equal the eager ones."""
+def test_compiled_forward_and_backward_equal_eager(make_layer):
+    """Compiled (``tf.function``, ``jax.jit``, ``torch.compile``) the output and the gradients (w.r.t. inputs and weights) equal the eager ones."""
     eager, traced, args = _eager_and_traced(make_layer)
-    seen = _run(traced, *args, what="output and gradients under tf.function")
-    _assert_same_results(seen, eager, "tf.function vs eager", rtol=1e-6, atol=1e-7, hint=GRAPH_HINT)
+    seen = _run(traced, *args, what=f"output and gradients compiled on {backend.BACKEND}")
+    _assert_same_results(seen, eager, "compiled vs eager", rtol=1e-6, atol=1e-7, hint=GRAPH_HINT)
 
 
 @pytest.mark.seed
-def test_jit_compile_forward_and_backward_equal_eager(make_layer):
-    """Under ``tf.function(jit_compile=True)`` (XLA) the output and the gradients equal the eager ones within float32 rounding."""
-    eager, traced, args = _eager_and_traced(make_layer, jit_compile=True)
-    seen = _run(traced, *args, what="output and gradients under tf.function(jit_compile=True)", hint=XLA_HINT)
+def test_xla_forward_and_backward_equal_eager(make_layer):
+    """Compiled with XLA (``tf.function(jit_compile=True)``, ``jax.jit``) the output and the gradients equal the eager ones within float32 rounding."""
+    eager, traced, args = _eager_and_traced(make_layer, xla=True)
+    seen = _run(traced, *args, what=f"output and gradients compiled with XLA on {backend.BACKEND}", hint=XLA_HINT)
     _assert_same_results(seen, eager, "XLA vs eager", rtol=1e-5, atol=1e-6, hint=XLA_HINT)
 
 
-def _counting_function(layer, **function_options):
-    """``tf.function(layer)`` and the list it appends to each time Python runs its body, i.e. on each trace."""
+def _counting_function(layer, **options):
+    """The layer's call compiled, and the list it appends to each time Python runs its body, i.e. on each trace."""
+    backend.require("trace_counting")
     traces = []
 
     def forward(x):
         traces.append(tuple(x.shape))
         return layer(x)
 
-    return tf.function(forward, **function_options), traces
+    return backend.compiled(forward, **options), traces
 
 
 @pytest.mark.seed
 def test_repeated_calls_with_the_same_shape_trace_once(make_layer):
-    """Calling a ``tf.function`` of the layer again with new values of the same shape does not trace it again."""
+    """Calling the compiled layer again with new values of the same shape does not trace it again."""
     layer = _built_layer(make_layer)
     forward, traces = _counting_function(layer)
     for seed in range(3):
         x = random_inputs((5, INPUT_DIM), seed=seed)
-        assert_close(_run(forward, x, what=f"call {seed + 1} under tf.function"), layer(x),
-                     f"call {seed + 1} under tf.function vs eager", rtol=1e-6, atol=1e-7)
+        assert_close(_run(forward, x, what=f"compiled call {seed + 1}"), layer(x),
+                     f"compiled call {seed + 1} vs eager", rtol=1e-6, atol=1e-7)
     check(len(traces) == 1, "traces over 3 calls with shape (5, 4)", 1, f"{len(traces)}: {traces}",
           "keep Python state that changes between calls (counters, lists, new Python numbers) out of call; "
-          "tf.function retraces when it sees new Python values")
+          "a compiled function retraces when it sees new Python values")
 
 
 BATCH_SIZES = (1, 2, 3, 5, 8)
 RETRACING_OPTIONS = {
-    "reduce_retracing=True": dict(reduce_retracing=True),
-    "input_signature=[TensorSpec((None, 4))]": dict(input_signature=[tf.TensorSpec((None, INPUT_DIM), tf.float32)]),
+    "reduce_retracing=True": dict(batch_polymorphic="reduce_retracing"),
+    "input_signature=[TensorSpec((None, 4))]": dict(batch_polymorphic="input_signature", input_dim=INPUT_DIM),
 }
 
 
@@ -136,6 +138,7 @@ def test_varying_batch_size_traces_at_most_twice(make_layer, options):
 @pytest.mark.seed
 def test_model_compiled_with_jit_compile_trains(make_layer):
     """A model compiled with ``jit_compile=True`` trains: the loss falls at every one of four steps on one batch."""
+    backend.require("gradients")  # fit needs them
     layer = make_layer(2)
     model = keras.Sequential([keras.Input((INPUT_DIM,)), layer])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse", jit_compile=True)

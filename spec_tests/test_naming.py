@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spec_tests import generation
+from spec_tests import backend, generation
 from spec_tests.generation import keras
 from spec_tests.helpers import check, random_inputs, weight_names
 
@@ -55,12 +55,12 @@ def test_automatic_names_are_made_unique(make_layer, expected_auto_name, count):
 
 @pytest.mark.parametrize("name", ["head", "dense_out", "layer7"])
 def test_explicit_name_is_kept(make_layer, name):
-    """An explicit ``name=`` is the layer's name, and it scopes the weights' backing variables."""
+    """An explicit ``name=`` is the layer's name, and it scopes the weights' names (``<name>/kernel``)."""
     layer = _called(make_layer(3, name=name))
     check(layer.name == name, "layer.name", name, layer.name,
           "pass **kwargs (name, dtype, trainable) to super().__init__")
-    seen = generation.backing_name(layer.kernel)
-    check(seen == f"{name}/kernel:0", "backing variable name of the kernel", f"{name}/kernel:0", seen)
+    seen = generation.scoped_name(layer.kernel)
+    check(seen == f"{name}/kernel", "scoped name of the kernel", f"{name}/kernel", seen)
 
 
 def test_explicit_name_does_not_consume_an_automatic_name(make_layer, expected_auto_name):
@@ -81,7 +81,7 @@ def test_backing_variable_name_is_layer_slash_kernel(make_layer, call):
     else:
         layer(keras.Input((4,)))
     expected = f"{layer.name}/kernel:0"
-    seen = generation.backing_name(layer.kernel)
+    seen = backend.backing_name(layer.kernel)
     check(seen == expected, "backing variable name of the kernel", expected, seen, NAME_HINT)
 
 
@@ -89,7 +89,7 @@ def test_backing_variable_name_of_bias(make_layer):
     """The bias's backing ``tf.Variable`` is named ``<layer name>/bias:0``."""
     layer = _called(make_layer(3))
     expected = f"{layer.name}/bias:0"
-    seen = generation.backing_name(layer.bias)
+    seen = backend.backing_name(layer.bias)
     check(seen == expected, "backing variable name of the bias", expected, seen, NAME_HINT)
 
 

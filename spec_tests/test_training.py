@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spec_tests import backend
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     activity_l2_penalty,
@@ -30,8 +31,14 @@ LEARNING_RATE = 0.5
 
 TRAINING_HINT = (
     "the optimizer moves only what the tape sees: create the weights with add_weight (trainable), use the variables "
-    "themselves in call (no numpy copy, no tf.stop_gradient)"
+    "themselves in call (no numpy copy, no stop_gradient)"
 )
+
+
+@pytest.fixture(autouse=True)
+def _needs_fit():
+    """Every clause here calls ``fit``, which needs the backend's gradients (the numpy backend has none)."""
+    backend.require("gradients")
 
 
 def _true_map(has_bias: bool):

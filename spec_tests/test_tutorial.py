@@ -15,9 +15,8 @@ import math
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from spec_tests import generation
+from spec_tests import backend
 from spec_tests.helpers import (
     assert_close,
     assert_shape,
@@ -41,7 +40,7 @@ def _tutorial_layer(make_layer):
     """``MyDenseLayer(10)`` called on ``tf.zeros([10, 5])``, as in the tutorial; returns the layer and its output."""
     layer = make_layer(UNITS)
     try:
-        output = layer(tf.zeros([BATCH, FEATURES]))
+        output = layer(backend.tensor(np.zeros([BATCH, FEATURES], "float32")))  # the tutorial's tf.zeros
     except TypeError as exc:
         raise AssertionError(f"Cls(10)(tf.zeros([10, 5])): expected an output, seen TypeError: {exc}\n"
                              f"hint: {ADD_WEIGHT_HINT}") from exc
@@ -99,9 +98,9 @@ def test_kernel_values_spread_like_glorot_uniform(make_layer):
 def test_fourth_layer_kernel_backing_name(make_layer, expected_auto_name):
     """The fourth layer made in a fresh session owns a kernel whose backing variable is ``<snake_case>_3/kernel:0``."""
     layers_made = [make_layer(UNITS) for _ in range(4)]
-    layers_made[3](tf.zeros([BATCH, FEATURES]))
+    layers_made[3](backend.tensor(np.zeros([BATCH, FEATURES], "float32")))
     expected = f"{expected_auto_name}_3/kernel:0"
-    seen = generation.backing_name(layers_made[3].kernel)
+    seen = backend.backing_name(layers_made[3].kernel)
     check(seen == expected, "backing variable name of the fourth layer's kernel", expected, seen,
           'let Keras name the layer (do not set name= in __init__) and create the weight with name="kernel"')
 

@@ -25,6 +25,7 @@ import pytest
 
 from layers._compat import GENERATION, keras
 from mutants import DEFAULT_GENERATIONS, discover, spec_areas
+from spec_tests.backend import ALL_BACKENDS, BACKEND
 from spec_tests.harness.pool import Job, WorkerPool
 
 MUTANTS, IMPORT_ERRORS = discover()
@@ -54,7 +55,7 @@ def zoo_runs(request):
     if not in_xdist:  # under xdist the scheduler decides which mutants this process gets: no prefetch
         for item in request.session.items:
             mutant = getattr(getattr(item, "callspec", None), "params", {}).get("mutant")
-            if getattr(item, "originalname", None) == REJECTION_TEST and mutant is not None and mutant.runs_on(GENERATION):
+            if getattr(item, "originalname", None) == REJECTION_TEST and mutant is not None and mutant.runs_on(GENERATION, BACKEND):
                 submit(mutant)
     yield lambda mutant: submit(mutant).result()
     for future in futures.values():
@@ -105,11 +106,21 @@ def test_mutant_is_well_formed(mutant):
         problems.append(f"PROFILE {mutant.profile!r} is not 'dense' or 'seed'")
     if not mutant.generations or not set(mutant.generations) <= set(DEFAULT_GENERATIONS):
         problems.append(f"GENERATIONS {mutant.generations!r} must be a non-empty subset of {DEFAULT_GENERATIONS}")
+    if not set(mutant.backends) <= set(ALL_BACKENDS):
+        problems.append(f"layer_spec_backends {mutant.backends!r} must be a subset of {ALL_BACKENDS}")
     registered = keras.utils.get_registered_name(mutant.cls)
     if registered != f"mutants>{mutant.name}":
         problems.append(f"registered name {registered!r}, expected 'mutants>{mutant.name}' "
                         '(decorate it with @register_serializable(package="mutants"))')
     assert not problems, f"{mutant.spec}: " + "; ".join(problems)
+
+
+def test_keras_ops_mutants_run_on_tensorflow_and_jax():
+    """At least five mutants are written with keras.ops only and declare TensorFlow and JAX, so both backends reject them."""
+    if GENERATION == 2:
+        pytest.skip("legacy Keras 2 has no keras.ops; its only backend is TensorFlow")
+    portable = [m.spec for m in MUTANTS if {"tensorflow", "jax"} <= set(m.backends)]
+    assert len(portable) >= 5, f"keras.ops mutants for TensorFlow and JAX: expected >= 5, seen {portable}"
 
 
 def test_every_area_is_in_some_killed_by():
@@ -125,6 +136,9 @@ def test_spec_rejects_mutant(mutant, zoo_runs):
     if not mutant.runs_on(GENERATION):
         pytest.skip(f"{mutant.spec} is a Keras {'/'.join(map(str, mutant.generations))} mistake; "
                     f"this run is Keras {GENERATION}")
+    if not mutant.runs_on(GENERATION, BACKEND):
+        pytest.skip(f"{mutant.spec} runs on {', '.join(mutant.backends)} (its layer_spec_backends); "
+                    f"this run's backend is {BACKEND}")
     result = zoo_runs(mutant)
     assert result.error is None, f"{mutant.spec}: the spec run itself failed: {result.error}"
     print(f"{mutant.spec}: {mutant.doc}  ({result.seconds:.1f} s, profile {mutant.profile})")

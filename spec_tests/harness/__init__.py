@@ -10,6 +10,7 @@ module         its one job
 =============  ==================================================================
 ``plugin``     the ``pytest11`` entry point: registers the plugin parts below
 ``selection``  choose the implementation and profile (``--impl``, ``--profile``)
+``portable``   which backends a layer runs on; one message where it cannot
 ``catalogue``  the profiles, the areas in reading order, the clauses
 ``hints``      recognise known pitfalls and append their fix to a failure
 ``xfail``      ``--xfail-file``: mark known failures
@@ -21,6 +22,7 @@ module         its one job
 ``runner``     one in-process run of the spec, returned as a result
 ``pool``       runs in worker processes (the mutant zoo)
 ``cli``        ``layer-spec check`` and ``layer-spec list``
+``parity``     ``layer-spec check --backends``: a run per backend, then parity
 ``text``       clean exception text; the exception chain
 ``bench/``     the benchmarks' catalogue, contenders, table, plot, hooks, commands
 =============  ==================================================================

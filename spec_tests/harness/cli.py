@@ -6,6 +6,7 @@
     layer-spec check path/to/file.py:MyDense --profile seed --report out.md
     layer-spec check mypkg.layers:MyDense --legacy         # legacy Keras 2 (tf-keras)
     layer-spec check mypkg.layers:MyDense --area build -- -x -n 2   # after --: any pytest arguments
+    layer-spec check mypkg.layers:MyDense --backends tensorflow,jax # every backend, then parity
     layer-spec list                                        # every clause: area, name, rule
     layer-spec list --markdown > SPEC.md
 
@@ -79,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("-v", "--verbose", action="store_true",
                        help="pytest's full output: every failure's traceback and the short test summary (default: "
                        "causes, table and verdict only; the report holds every failure)")
+    check.add_argument("--backends", metavar="NAMES",
+                       help="Keras 3 backends to check on, e.g. tensorflow,jax: one run per backend, an area x "
+                       "backend table, then parity of outputs, gradients and .keras files between them")
     check.add_argument("--legacy", action="store_true",
                        help=f"use legacy Keras 2 (tf-keras): runs with {_LEGACY_ENV}=1 (without it, the "
                        "environment decides: Keras 3 unless it sets that variable)")
@@ -165,6 +169,10 @@ def rerun_prefix(args) -> str:
 
 
 def check(args, extra: list[str]) -> int:
+    if args.backends:
+        from spec_tests.harness.parity import check_backends
+
+        return check_backends(args, extra)
     env = dict(os.environ)
     env.pop("LAYER_SPEC_IMPL", None)
     env.pop("LAYER_SPEC_PROFILE", None)

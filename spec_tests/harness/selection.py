@@ -232,6 +232,11 @@ def resolve(config) -> SpecState:
         claimed = claimed_capabilities(config, cls)
     except ImplSpecError as exc:
         raise pytest.UsageError(str(exc)) from None
+    from spec_tests.harness import portable
+
+    refusal = portable.refusal(cls)  # a TensorFlow-only layer on another backend: one message, not one per clause
+    if refusal:
+        raise pytest.UsageError(f"--impl {impl!r}: {refusal}")
     state = SpecState(spec=impl, cls=cls, profile=profile, source=source, capabilities=claimed)
     config.stash[_STATE_KEY] = state
     return state
