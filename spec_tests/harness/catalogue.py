@@ -52,7 +52,7 @@ LEVEL_HELP = {
 #: a Keras citizen needs (saving, training, graphs, dtypes, options, distribution), then refusals.
 AREAS = (
     "construction", "build", "naming", "shapes", "trainable_variables", "bias", "gradients", "differential",
-    "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
+    "masking", "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
     "damaged_files",
 )
 #: Markers of spec items that are not clauses (the benchmarks): left out of areas, reports and listings.
