@@ -19,7 +19,8 @@ _DEFAULTS = {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"
 class EinsumDense(keras.layers.Layer):
     """``y[..., j] = sum_i x[..., i] W[i, j] + b[j]``, then the activation."""
 
-    def __init__(self, units, use_bias=True, activity_regularizer=None, **kwargs):
+    def __init__(self, units, activation=None, use_bias=True, activity_regularizer=None, **kwargs):
+        kwargs["activation"] = activation
         options = {name: kwargs.pop(name, _DEFAULTS.get(name)) for name in _OPTIONS}
         super().__init__(activity_regularizer=keras.regularizers.get(activity_regularizer), **kwargs)
         if isinstance(units, bool) or not isinstance(units, int):

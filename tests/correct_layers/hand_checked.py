@@ -23,7 +23,8 @@ class HandCheckedDense(keras.layers.Layer):
                "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
                "kernel_constraint": None, "bias_constraint": None}
 
-    def __init__(self, units, use_bias=True, **kwargs):
+    def __init__(self, units, activation=None, use_bias=True, **kwargs):
+        kwargs["activation"] = activation  # Dense's positional order: units, activation, use_bias
         options = {name: _resolver(name).get(kwargs.pop(name, default)) for name, default in self.OPTIONS.items()}
         super().__init__(activity_regularizer=options.pop("activity_regularizer"), **kwargs)
         self.units = _positive_units(units)
