@@ -10,6 +10,12 @@ Convention (see also ``tests/test_mutants.py``, which enforces it):
 * A mutant is a class defined in that module with a ``KILLED_BY`` attribute: the
   tuple of spec areas that MUST each have at least one failing clause for it.
   Its docstring's first line names the one mistake it makes.
+* Its mistake must be rejected by at least one MUST clause of each ``KILLED_BY``
+  area. ``ADVISORY_ONLY = True`` marks a mutant whose only mistake is the form
+  of a refusal (the exception class, the wording, when it is raised): each of
+  its ``KILLED_BY`` areas must then give it an advisory (a failed SHOULD
+  clause) and no MUST failure. It may be computed from the generation
+  (``ADVISORY_ONLY = LEGACY``) where Keras's own behaviour differs.
 * Optional ``PROFILE = "seed"`` when it implements only the tutorial's seed
   contract (default ``"dense"``); optional ``GENERATIONS = (3,)`` or ``(2,)``
   when the mistake only exists on one Keras generation (default both).
@@ -62,6 +68,7 @@ class Mutant:
     profile: str = "dense"
     generations: tuple[int, ...] = DEFAULT_GENERATIONS
     backends: tuple[str, ...] = DEFAULT_BACKENDS
+    advisory_only: bool = False  # only the form of a refusal is wrong: rejected by SHOULD clauses, as advisories
 
     def runs_on(self, generation: int, backend: str = "tensorflow") -> bool:
         return generation in self.generations and backend in self.backends
@@ -104,6 +111,7 @@ def mutants_of(module) -> list[Mutant]:
                 profile=getattr(cls, "PROFILE", "dense"),
                 generations=tuple(int(g) for g in _as_tuple(getattr(cls, "GENERATIONS", DEFAULT_GENERATIONS))),
                 backends=_as_tuple(getattr(cls, "layer_spec_backends", None) or DEFAULT_BACKENDS),
+                advisory_only=bool(getattr(cls, "ADVISORY_ONLY", False)),
             )
         )
     return found

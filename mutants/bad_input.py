@@ -14,7 +14,7 @@ from layers._compat import InputSpec, register_serializable, tf
 
 @register_serializable(package="mutants")
 class AcceptsAnyRank(MyDenseLayer):
-    """Declares no input_spec, so a rank-1 input is silently contracted and a wrong width fails inside the matmul."""
+    """Declares no input_spec, so a rank-1 input to a layer without bias is silently contracted (with a bias, bias_add fails)."""
 
     KILLED_BY = ("bad_input",)
 

@@ -7,7 +7,7 @@ first line of its docstring names it.
 from __future__ import annotations
 
 from layers import MyDenseLayer
-from layers._compat import keras, register_serializable
+from layers._compat import LEGACY, keras, register_serializable
 
 
 @register_serializable(package="mutants")
@@ -45,6 +45,8 @@ class UnitsCastWithInt(MyDenseLayer):
     """Casts ``units`` with int() instead of validating it, so 0, -3, 2.5 and "64" are accepted."""
 
     KILLED_BY = ("construction",)
+    # Keras 2's own Dense casts units with int() too, so there only the timing differs: -3 is refused at build.
+    ADVISORY_ONLY = LEGACY
 
     def __init__(self, units, **kwargs):
         super().__init__(1, **kwargs)  # the reference's own check only ever sees a placeholder
@@ -56,6 +58,8 @@ class UnitsValidatedWithAssert(MyDenseLayer):
     """Validates ``units`` with assert, which raises AssertionError (and vanishes under python -O)."""
 
     KILLED_BY = ("construction",)
+    # refused with AssertionError instead of ValueError; the python -O hazard cannot be seen in a normal run
+    ADVISORY_ONLY = True
 
     def __init__(self, units, **kwargs):
         assert isinstance(units, int) and units > 0, "units must be a positive int"
@@ -67,6 +71,8 @@ class UnitsRefusedWithTypeError(MyDenseLayer):
     """Refuses a non-int ``units`` with TypeError where Keras 3 raises ValueError."""
 
     KILLED_BY = ("construction",)
+    # refused, with another exception class: only the form is wrong
+    ADVISORY_ONLY = True
     # Keras 2 only promises to refuse negative units (with ValueError), which this layer still does.
     GENERATIONS = (3,)
 
@@ -81,6 +87,8 @@ class ActivationResolvedInCall(MyDenseLayer):
     """Keeps the activation identifier and resolves it in call, so an unknown name only fails at the first call."""
 
     KILLED_BY = ("construction",)
+    # an unknown name is still refused, at the first call instead of at construction
+    ADVISORY_ONLY = True
 
     def __init__(self, units, activation=None, **kwargs):
         super().__init__(units, **kwargs)
@@ -101,6 +109,8 @@ class InitializerResolvedInBuild(MyDenseLayer):
     """Keeps initializer identifiers as given and lets add_weight resolve them, so an unknown name fails only at build."""
 
     KILLED_BY = ("construction",)
+    # an unknown name is still refused, at build instead of at construction
+    ADVISORY_ONLY = True
 
     def __init__(self, units, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(units, **kwargs)

@@ -3,10 +3,13 @@
     python -m mutants.matrix --kill-matrix docs/kill-matrix.md [--areas all] [--workers 2] [--json out.json]
 
 Rows are mutants (with the mistake they make), columns are spec areas, and a
-cell is the number of that area's clauses that fail for that mutant. Cells of
-areas the mutant lists in ``KILLED_BY`` are bold; such a cell with no failing
-clause is a meta-test failure and shows as ``MISSED``. Two control rows, the
-reference layer and the generation's own ``Dense``, must stay empty.
+cell is the number of that area's MUST clauses that fail for that mutant, then
+in parentheses its advisories (failed SHOULD clauses), e.g. ``3 (2a)``. Cells
+of areas the mutant lists in ``KILLED_BY`` are bold; such a cell with no
+failing MUST clause is a meta-test failure and shows as ``MISSED``, except for
+an advisory-only mutant (its only mistake is the form of a refusal), whose
+listed cells need an advisory. Two control rows, the reference layer and the
+generation's own ``Dense``, must stay empty.
 
 The whole spec runs once per mutant, so this takes a while (minutes); the
 Keras generation is the one this process runs (``TF_USE_LEGACY_KERAS=1`` for Keras 2).
@@ -45,31 +48,45 @@ def _areas_for(choice: str, mutant_killed_by: tuple[str, ...], every_area: list[
     return tuple(chosen)
 
 
-def _cell(result: RunResult | None, area: str, listed: bool) -> str:
+def _counts(result: RunResult, area: str) -> str:
+    failed, advised = len(result.failed_in(area)), len(result.advisories_in(area))
+    return " ".join(part for part in (str(failed) if failed else "", f"({advised}a)" if advised else "") if part)
+
+
+def _rejected(result: RunResult, area: str, advisory_only: bool) -> bool:
+    """Whether ``area`` rejects the mutant as the meta test demands: a MUST failure, or an advisory if advisory-only."""
+    return bool(result.advisories_in(area)) if advisory_only else result.killed_by(area)
+
+
+def _cell(result: RunResult | None, area: str, listed: bool, advisory_only: bool = False) -> str:
     if result is None:
         return ""
     if result.error and not result.clauses:
         return "err"
     if area not in result.areas():
         return ""
-    failed = len(result.failed_in(area))
-    if failed:
-        return f"**{failed}**" if listed else str(failed)
-    return "**MISSED**" if listed else EMPTY
+    counts = _counts(result, area)
+    if not listed:
+        return counts or EMPTY
+    if _rejected(result, area, advisory_only):
+        return f"**{counts}**"
+    return "**MISSED**" + (f" {counts}" if counts else "")
 
 
 HEADER = f"""# Kill matrix
 
 Every mutant of the zoo (`mutants/`) against every area of the spec (`spec_tests/`), written by
 `python -m mutants.matrix --kill-matrix PATH`. A cell is the number of the area's clauses that fail for the
-mutant; **bold** marks an area the mutant lists in `KILLED_BY`; `{EMPTY}` means every clause of the area passed;
-**MISSED** is a listed area that accepted the mutant (the meta test `tests/test_mutants.py` fails on it); `err`
-is a run that could not happen. The two control rows must stay empty.
+mutant: failing MUST clauses, then in parentheses advisories (failing SHOULD clauses, e.g. `(2a)`); **bold** marks an
+area the mutant lists in `KILLED_BY`; `{EMPTY}` means every clause of the area passed; **MISSED** is a listed area
+that accepted the mutant (the meta test `tests/test_mutants.py` fails on it); `err` is a run that could not
+happen. Mutants marked *advisory only* make only the form of a refusal wrong: their listed areas must give them
+an advisory, and no MUST clause may fail. The two control rows must stay empty.
 """
 
 
 def render(rows, areas, generation_line: str, seconds: float, workers: int, command: str) -> str:
-    """One section of the matrix. rows: (label, doc, killed_by, RunResult|None, note) tuples."""
+    """One section of the matrix. rows: (label, doc, killed_by, RunResult|None, note, advisory_only) tuples."""
     out = [
         f"## {generation_line}",
         "",
@@ -78,36 +95,43 @@ def render(rows, areas, generation_line: str, seconds: float, workers: int, comm
         "| Mutant | Mistake | " + " | ".join(areas) + " |",
         "|---|---|" + "|".join("---:" for _ in areas) + "|",
     ]
-    for label, doc, killed_by, result, note in rows:
-        cells = [_cell(result, area, area in killed_by) for area in areas] if result is not None else [note] + [""] * (
-            len(areas) - 1
-        )
-        out.append(f"| `{label}` | {doc.replace('|', '/')} | " + " | ".join(cells) + " |")
+    for label, doc, killed_by, result, note, advisory_only in rows:
+        cells = ([_cell(result, area, area in killed_by, advisory_only) for area in areas] if result is not None
+                 else [note] + [""] * (len(areas) - 1))
+        doc = ("*advisory only*: " if advisory_only else "") + doc.replace("|", "/")
+        out.append(f"| `{label}` | {doc} | " + " | ".join(cells) + " |")
     out += ["", f"### Summary ({generation_line})", ""]
     mutant_rows = [r for r in rows if not r[0].startswith("control:")]
     run_rows = [r for r in mutant_rows if r[3] is not None]
     killed = [r for r in run_rows if r[3].of("failed")]
-    fully = [r for r in run_rows if all(r[3].killed_by(area) for area in r[2])]
+    fully = [r for r in run_rows if all(_rejected(r[3], area, r[5]) for area in r[2])]
     errors = [r for r in run_rows if r[3].error]
     out.append(f"- Mutants: {len(mutant_rows)} selected, {len(run_rows)} run on this generation "
                f"({len(mutant_rows) - len(run_rows)} belong to the other one).")
-    out.append(f"- Killed (at least one failing clause anywhere): {len(killed)} of {len(run_rows)}.")
-    out.append(f"- Killed by every area in their `KILLED_BY`: {len(fully)} of {len(run_rows)}.")
-    missed = [f"`{r[0]}` ({', '.join(a for a in r[2] if not r[3].killed_by(a))})" for r in run_rows if r not in fully]
+    out.append(f"- Killed (at least one failing MUST clause anywhere): {len(killed)} of {len(run_rows)}.")
+    out.append(f"- Rejected by every area in their `KILLED_BY`: {len(fully)} of {len(run_rows)} (a MUST failure; "
+               "an advisory for the advisory-only ones).")
+    advised = [r[0] for r in run_rows if r[5]]
+    if advised:
+        out.append(f"- Advisory only (only the form of a refusal is wrong): {', '.join(f'`{a}`' for a in advised)}.")
+    missed = [f"`{r[0]}` ({', '.join(a for a in r[2] if not _rejected(r[3], a, r[5]))})" for r in run_rows
+              if r not in fully]
     if missed:
         out.append(f"- Accepted by a listed area: {'; '.join(missed)}.")
     if errors:
         out.append("- Runs with harness errors: " + "; ".join(f"`{r[0]}`: {r[3].error}" for r in errors) + ".")
-    out += ["", "Kills per area (mutants with at least one failing clause; in parentheses, those listing the area):", ""]
+    out += ["", "Kills per area (mutants with at least one failing MUST clause; in parentheses, those listing the area):",
+            ""]
     for area in areas:
         kills = [r for r in run_rows if r[3].killed_by(area)]
         listed = [r for r in kills if area in r[2]]
         out.append(f"- `{area}`: {len(kills)} ({len(listed)})")
     control_rows = [r for r in rows if r[0].startswith("control:") and r[3] is not None]
     if control_rows:
-        out += ["", "Controls (must have no failing clause):", ""]
-    for label, _, _, result, _ in control_rows:
-        bad = {area: [c.name for c in result.failed_in(area)] for area in result.areas() if result.killed_by(area)}
+        out += ["", "Controls (must have no failing clause, SHOULD included):", ""]
+    for label, _, _, result, _, _ in control_rows:
+        bad = {area: [c.name for c in result.failed_in(area) + result.advisories_in(area)] for area in result.areas()
+               if result.killed_by(area) or result.advisories_in(area)}
         verdict = "no failing clause" if not bad and not result.error else f"FAILING: {bad} {result.error or ''}"
         out.append(f"- `{label.removeprefix('control: ')}`: {verdict}.")
     return "\n".join(out) + "\n"
@@ -127,6 +151,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from layers._compat import GENERATION
+    from spec_tests.backend import BACKEND
     from spec_tests import generation
 
     every_area = spec_areas()
@@ -138,7 +163,7 @@ def main(argv=None) -> int:
         for spec, _ in controls(GENERATION):
             jobs[spec] = Job(spec, _areas_for(args.areas, tuple(every_area), every_area))
     for mutant in mutants:
-        if mutant.runs_on(GENERATION):
+        if mutant.runs_on(GENERATION, BACKEND):
             jobs[mutant.spec] = Job(mutant.spec, _areas_for(args.areas, mutant.killed_by, every_area), mutant.profile)
     futures = {}
     try:
@@ -161,14 +186,14 @@ def main(argv=None) -> int:
     rows = []
     if not args.no_controls:
         for spec, description in controls(GENERATION):
-            rows.append((f"control: {spec}", description, (), futures[spec].result(), ""))
+            rows.append((f"control: {spec}", description, (), futures[spec].result(), "", False))
     for mutant in mutants:
         label = mutant.spec.removeprefix("mutants.")
-        if mutant.runs_on(GENERATION):
-            rows.append((label, mutant.doc, mutant.killed_by, futures[mutant.spec].result(), ""))
+        if mutant.runs_on(GENERATION, BACKEND):
+            rows.append((label, mutant.doc, mutant.killed_by, futures[mutant.spec].result(), "", mutant.advisory_only))
         else:
             rows.append((label, mutant.doc, mutant.killed_by, None,
-                         f"Keras {'/'.join(map(str, mutant.generations))} only"))
+                         f"Keras {'/'.join(map(str, mutant.generations))} only", mutant.advisory_only))
     shown_areas = sorted({a for job in jobs.values() for a in job.areas}, key=every_area.index)
     command = "python -m mutants.matrix --kill-matrix " + args.kill_matrix + (
         f" --areas {args.areas}" if args.areas != "all" else "")

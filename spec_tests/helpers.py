@@ -288,6 +288,27 @@ def expect_refusal(action, raises, names=(), what: str = "the call", hint: str |
     fail(what, expected, f"no error (returned {type(result).__name__})", hint)
 
 
+def expect_refused(action, what: str = "the call", hint: str | None = None) -> Exception:
+    """Run ``action()``: it must raise, whatever the exception. The MUST half of a refusal (its form is a SHOULD)."""
+    try:
+        result = action()
+    except Exception as exc:  # noqa: BLE001 - any exception is a refusal
+        return exc
+    fail(what, "a refusal (an exception)", f"no error (returned {type(result).__name__})", hint)
+
+
+# --- Masks
+
+
+def keras_mask(tensor):
+    """The mask Keras carries with an eager or symbolic tensor, or None.
+
+    Both generations keep it in ``tensor._keras_mask``, the attribute Keras's masking guide reads; neither has a
+    public accessor. It is Keras's attribute, not the layer's.
+    """
+    return getattr(tensor, "_keras_mask", None)
+
+
 __all__ = [
     "NUMPY_ACTIVATIONS",
     "SpecFailure",
@@ -305,9 +326,11 @@ __all__ = [
     "dtype_name",
     "error_text",
     "expect_refusal",
+    "expect_refused",
     "fail",
     "gradient_hint",
     "keras",
+    "keras_mask",
     "kernel_and_bias",
     "layer_bias",
     "random_array",

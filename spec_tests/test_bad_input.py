@@ -1,9 +1,14 @@
 """Bad input: a table of wrong arguments, inputs, build shapes, weight lists and configs.
 
-Each case either expects an error of a stated type whose message names the problem, or the behaviour
-``keras.layers.Dense`` documents for that odd input (integer, bool and float64 inputs give a float32
-output; numpy arrays work; an empty batch gives an empty output; NaN and Inf propagate). A refused case
-must change nothing: the built layer's weights stay bit-identical and it still gives the same outputs.
+Each case either expects a refusal, or the behaviour ``keras.layers.Dense`` documents for that odd input
+(integer, bool and float64 inputs give a float32 output; numpy arrays work; an empty batch gives an empty
+output; NaN and Inf propagate). A refused case is two clauses. MUST: the bad input raises (a bad
+constructor argument at the latest when the layer is first called), and nothing changed: the built layer's
+weights stay bit-identical and it still gives the same outputs. SHOULD: the refusal has Dense's form, the
+stated error type with a message naming the problem, raised by the constructor for a constructor argument;
+a layer that refuses in its own words is told so in an advisory. One row is SHOULD only: a Python list,
+which Dense refuses (through its input_spec) but which Keras 2 converts for a layer without one, giving
+the right outputs.
 One exception, measured on Keras 3.15: its ``Layer.set_weights`` assigns weight by weight, so a wrong bias
 shape is refused after the kernel was overwritten; that row demands atomicity only where
 ``generation.SET_WEIGHTS_ATOMIC`` says Keras does (Keras 2).
@@ -29,6 +34,7 @@ from spec_tests.helpers import (
     dense_closed_form,
     dtype_name,
     expect_refusal,
+    expect_refused,
     random_array,
     to_numpy,
     weight_names,
@@ -88,10 +94,23 @@ class Case:
     after: Callable[[Subject], None] | None = None  # for refused rows: one more check afterwards
     hint: str | None = None
     atomic: bool = True  # a refused row leaves the built layer's weights untouched (see SET_WEIGHTS_ATOMIC)
+    must: bool = True  # False: only the SHOULD clause states it (refusing it is Dense's practice; accepting harms no one)
 
     @property
     def needs_layer(self) -> bool:
         return getattr(self.act, "needs_layer", False)
+
+    @property
+    def action(self) -> str:
+        """What the case does: its id up to the arrow (``init(units=-1)``)."""
+        return self.id.split(" -> ")[0]
+
+    def refused_by_first_use(self, subject):
+        """Act; a constructor or ``from_config`` row also uses the layer it made, as a program would next."""
+        made = self.act(subject)
+        if getattr(self.act, "makes_layer", False):
+            return made(subject.x)
+        return made
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -99,8 +118,14 @@ class Case:
 # ----------------------------------------------------------------------------------------------------
 
 
+def makes_layer(act):
+    """Marks an action that makes a layer (a constructor, ``from_config``): a refusal may wait for its first use."""
+    act.makes_layer = True
+    return act
+
+
 def construct(**kwargs):
-    return lambda s: s.fresh(**kwargs)
+    return makes_layer(lambda s: s.fresh(**kwargs))
 
 
 def construct_with_units(units):
@@ -109,7 +134,7 @@ def construct_with_units(units):
         s.made.append(layer)
         return layer
 
-    return act
+    return makes_layer(act)
 
 
 def on_built_layer(act):
@@ -119,6 +144,13 @@ def on_built_layer(act):
 
 def call_with(make_input):
     return on_built_layer(lambda s: s.layer(make_input()))
+
+
+def rank_one_without_bias(s):
+    """A layer without bias, built on a batch, then given one unbatched vector: only the input's rank is wrong."""
+    layer = s.fresh(use_bias=False)
+    layer(s.x)
+    return layer(tf.constant(_floats((INPUT_DIM,))))
 
 
 def build_with(shape):
@@ -139,11 +171,11 @@ def from_config_with(change):
         change(config)
         return s.cls.from_config(config)
 
-    return act
+    return makes_layer(act)
 
 
 def _without(key):
-    return lambda config: config.pop(key)
+    return lambda config: config.pop(key, None)
 
 
 def _with(**entries):
@@ -236,6 +268,10 @@ NDIM_HINT = "set self.input_spec = InputSpec(min_ndim=2) in __init__, so Keras r
 AXIS_HINT = "set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build"
 SET_WEIGHTS_HINT = "do not override set_weights: Layer.set_weights checks every count and shape before assigning any"
 FROM_CONFIG_HINT = "let from_config call cls(**config), so the constructor refuses what it does not know"
+UNKNOWN_HINT = "a kernel needs a known last dimension; raise before add_weight"
+#: Words of which a refusal of an unknown dimension names one: Keras 3 says "fully-defined (no `None` dimensions)",
+#: Keras 2 "should be defined. Found None"; a layer's own "must be known" says the same.
+UNKNOWN_WORDS = ("none", "unknown", "known", "defined")
 
 REFUSED = [
     # --- constructor arguments ---
@@ -288,6 +324,8 @@ REFUSED = [
     # --- call inputs ---
     Case("call(rank-0 input) -> ValueError naming ndim", call_with(lambda: tf.constant(1.0)), ValueError,
          (("ndim", "rank"),), hint=NDIM_HINT),
+    Case("call(rank-1 input, use_bias=False) -> ValueError naming ndim", rank_one_without_bias, ValueError,
+         (("ndim", "rank"),), hint=NDIM_HINT),
     Case("call(rank-1 input) -> ValueError naming ndim", call_with(lambda: tf.constant(_floats((INPUT_DIM,)))),
          ValueError, (("ndim", "rank"),), hint=NDIM_HINT),
     Case(f"call(last dimension {WIDER}, built for {INPUT_DIM}) -> ValueError naming both",
@@ -304,17 +342,15 @@ REFUSED = [
          hint="check inputs.dtype in call and refuse non-numeric dtypes with an error naming the dtype"),
     Case("call(Python nested list) -> ValueError naming tensors",
          call_with(lambda: _floats((2, INPUT_DIM)).tolist()), ValueError, ("tensor",),
-         hint="do not convert lists in __call__: Keras refuses them before call, as for Dense"),
+         hint="declare an input_spec, as Dense does, so Keras refuses a list before call", must=False),
     Case("call(None) -> error naming tensors", call_with(lambda: None), (TypeError, ValueError), ("tensor",)),
     # --- build shapes with unknown dimensions ---
-    Case("build((None,)) -> ValueError naming None", build_with((None,)), ValueError, (("none", "unknown"),),
-         after=made_layer_left_clean, hint="a kernel needs a known last dimension; raise before add_weight"),
-    Case("build((2, None, None)) -> ValueError naming None", build_with((2, None, None)), ValueError,
-         (("none", "unknown"),), after=made_layer_left_clean,
-         hint="a kernel needs a known last dimension; raise before add_weight"),
-    Case("build(TensorShape(None), unknown rank) -> ValueError naming None or unknown",
-         build_with(tf.TensorShape(None)), ValueError, (("none", "unknown"),), after=made_layer_left_clean,
-         hint="a kernel needs a known last dimension; raise before add_weight"),
+    *(
+        Case(f"build({label}) -> ValueError saying the last dimension is not known", build_with(shape), ValueError,
+             (UNKNOWN_WORDS,), after=made_layer_left_clean, hint=UNKNOWN_HINT)
+        for label, shape in (("(None,)", (None,)), ("(2, None, None)", (2, None, None)),
+                             ("TensorShape(None), unknown rank", tf.TensorShape(None)))
+    ),
     # --- set_weights ---
     Case("set_weights([kernel]) -> ValueError naming the counts 1 and 2",
          set_weights_with(lambda: [_floats((INPUT_DIM, UNITS))]), ValueError, ("1", "2"), hint=SET_WEIGHTS_HINT),
@@ -392,21 +428,30 @@ def subject(make_layer, layer_cls):
     return Subject(make_layer, layer_cls)
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=lambda case: case.id)
-def test_bad_input_raises_a_named_error_and_changes_nothing(subject, case):
-    """A bad argument, input, build shape, weight list or config raises the stated error naming the problem, and a layer already built keeps bit-identical weights and outputs."""
+@pytest.mark.parametrize("case", [case for case in REFUSED if case.must], ids=lambda case: f"{case.action} -> refused")
+def test_bad_input_is_refused_and_changes_nothing(subject, case):
+    """A bad argument, input, build shape, weight list or config raises an exception (a bad constructor argument at the latest when the layer is first called), and a layer already built keeps bit-identical weights and outputs."""
     if case.needs_layer:
         subject.prepare()
-    expect_refusal(lambda: case.act(subject), case.raises, case.names, what=case.id, hint=case.hint)
+    expect_refused(lambda: case.refused_by_first_use(subject), case.action, case.hint)
     if case.after is not None:
         case.after(subject)
     if not (subject.built and case.atomic):
         return
-    assert_weights_unchanged(subject.layer, subject.weights, f"weights after {case.id.split(' -> ')[0]} failed")
+    assert_weights_unchanged(subject.layer, subject.weights, f"weights after {case.action} failed")
     again = to_numpy(subject.layer(subject.x))
     check(np.array_equal(again, subject.output), "output on the reference input after the failed step",
           "bit-identical to the output before it", f"max abs diff {np.nanmax(np.abs(again - subject.output)):.3g}",
           "validate everything before assigning to any variable or attribute the call reads")
+
+
+@pytest.mark.should
+@pytest.mark.parametrize("case", REFUSED, ids=lambda case: case.id)
+def test_bad_input_error_names_the_problem(subject, case):
+    """The refusal has Dense's form: the error type Dense raises, a message naming the offending value, and a bad constructor argument refused by the constructor itself."""
+    if case.needs_layer:
+        subject.prepare()
+    expect_refusal(lambda: case.act(subject), case.raises, case.names, what=case.id, hint=case.hint)
 
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=lambda case: case.id)

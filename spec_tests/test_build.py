@@ -9,6 +9,8 @@ import tensorflow as tf
 from spec_tests.helpers import (
     assert_weights_unchanged,
     check,
+    expect_refusal,
+    expect_refused,
     random_inputs,
     to_numpy,
     weight_names,
@@ -101,33 +103,45 @@ def test_call_is_deterministic(make_layer):
           f"max abs diff {np.abs(first - second).max():.3g}")
 
 
-def test_unknown_last_dimension_at_build_raises(make_layer):
-    """Building with an unknown last dimension raises ValueError: a kernel needs a fully defined shape."""
+INPUT_SPEC_HINT = "set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build so Keras rejects it up front"
+
+
+def test_unknown_last_dimension_at_build_is_refused(make_layer):
+    """Building with an unknown last dimension raises, and leaves the layer without weights: a kernel needs a fully defined shape."""
     layer = make_layer(3)
-    with pytest.raises(ValueError) as info:
-        layer.build((None, None))
+    expect_refused(lambda: layer.build((None, None)), "build((None, None))",
+                   "a kernel needs a known last dimension; raise before add_weight")
     check(layer.weights == [] or not layer.built, "layer after the failed build", "no weights, not built",
           f"built={layer.built}, weights={weight_names(layer)}")
-    check(bool(str(info.value)), "ValueError message", "a non-empty explanation", repr(str(info.value)))
 
 
-def test_different_last_dimension_after_build_raises_and_keeps_weights(make_layer):
-    """A call whose last dimension differs from the built one raises ValueError and leaves the weights bit-identical."""
+@pytest.mark.should
+def test_unknown_last_dimension_at_build_raises_value_error(make_layer):
+    """Building with an unknown last dimension raises ValueError with a message, as Dense does."""
+    expect_refusal(lambda: make_layer(3).build((None, None)), ValueError, (), "build((None, None))",
+                   "raise ValueError naming the input shape when input_shape[-1] is None")
+
+
+def _built_on_five_features(make_layer):
     layer = make_layer(3)
     x = random_inputs((2, 5))
-    expected = to_numpy(layer(x))
+    return layer, x, to_numpy(layer(x))
+
+
+def test_different_last_dimension_after_build_is_refused_and_keeps_weights(make_layer):
+    """A call whose last dimension differs from the built one raises, and leaves the weights and outputs bit-identical."""
+    layer, x, expected = _built_on_five_features(make_layer)
     before = weight_values(layer)
-    try:
-        layer(random_inputs((2, 7), 1))
-    except (ValueError, tf.errors.InvalidArgumentError) as exc:
-        check(isinstance(exc, ValueError), "error type for a (2, 7) input to a layer built for 5 features",
-              "ValueError", type(exc).__name__,
-              "set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build so Keras rejects it up front")
-    else:
-        raise AssertionError(
-            "input of shape (2, 7) to a layer built for 5 features: expected ValueError, seen a result\n"
-            "hint: set self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim}) in build"
-        )
+    expect_refused(lambda: layer(random_inputs((2, 7), 1)), "input of shape (2, 7) to a layer built for 5 features",
+                   INPUT_SPEC_HINT)
     assert_weights_unchanged(layer, before)
     check(np.array_equal(to_numpy(layer(x)), expected), "output on the original input after the failed call",
           "unchanged", "different")
+
+
+@pytest.mark.should
+def test_different_last_dimension_after_build_raises_value_error(make_layer):
+    """A call whose last dimension differs from the built one raises ValueError before any op runs, as Dense's input_spec does."""
+    layer, _, _ = _built_on_five_features(make_layer)
+    expect_refusal(lambda: layer(random_inputs((2, 7), 1)), ValueError, (),
+                   "error type for a (2, 7) input to a layer built for 5 features", INPUT_SPEC_HINT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spec_tests import generation
-from spec_tests.helpers import check, dtype_name
+from spec_tests.helpers import check, dtype_name, expect_refused, random_inputs
 
 BAD_UNITS = [0, -3, 2.5, None, "64", [4]]
 # Keras 2's Dense casts units with int(), so that generation only promises to refuse negatives.
@@ -23,6 +23,20 @@ def test_no_weights_before_build(make_layer):
           [w.name for w in layer.trainable_variables])
 
 
+def _made_and_used(make_layer, units=3, **kwargs):
+    """Construct, then call on a (2, 4) input: what a program does next with a new layer."""
+    layer = make_layer(units, **kwargs)
+    return layer(random_inputs((2, 4)))
+
+
+@pytest.mark.parametrize("units", REFUSED_UNITS, ids=lambda u: f"units={u!r}")
+def test_invalid_units_are_refused(make_layer, units):
+    """An invalid ``units`` (not a positive int) is refused with an exception, at the latest when the layer is first called: no layer of that width computes."""
+    expect_refused(lambda: _made_and_used(make_layer, units), f"Cls(units={units!r}) then a call",
+                   "validate units in __init__, e.g. `if not isinstance(units, int) or units <= 0: raise ValueError(...)`")
+
+
+@pytest.mark.should
 @pytest.mark.parametrize("units", REFUSED_UNITS, ids=lambda u: f"units={u!r}")
 def test_invalid_units_raise_value_error_naming_units(make_layer, units):
     """An invalid ``units`` (not a positive int) raises ValueError at construction, and the message names ``units``."""
@@ -48,15 +62,23 @@ def test_positive_int_units_accepted(make_layer):
     check(getattr(layer, "units", None) == 7, "layer.units", 7, getattr(layer, "units", "<missing>"))
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"activation": "no_such_activation"},
-        {"kernel_initializer": "no_such_initializer"},
-        {"bias_initializer": "no_such_initializer"},
-    ],
-    ids=lambda kw: next(iter(kw)),
-)
+UNKNOWN_IDENTIFIERS = [
+    {"activation": "no_such_activation"},
+    {"kernel_initializer": "no_such_initializer"},
+    {"bias_initializer": "no_such_initializer"},
+]
+
+
+@pytest.mark.parametrize("kwargs", UNKNOWN_IDENTIFIERS, ids=lambda kw: next(iter(kw)))
+def test_unknown_identifier_is_refused(make_layer, kwargs):
+    """An unknown activation or initializer identifier is refused with an exception, at the latest when the layer is first called."""
+    (argument, value), = kwargs.items()
+    expect_refused(lambda: _made_and_used(make_layer, **kwargs), f"Cls(3, {argument}={value!r}) then a call",
+                   f"resolve identifiers in __init__ with keras.{argument.split('_')[-1]}s.get(...)")
+
+
+@pytest.mark.should
+@pytest.mark.parametrize("kwargs", UNKNOWN_IDENTIFIERS, ids=lambda kw: next(iter(kw)))
 def test_unknown_identifier_raises_at_construction(make_layer, kwargs):
     """An unknown activation or initializer identifier raises when the layer is constructed, not later."""
     (argument, value), = kwargs.items()

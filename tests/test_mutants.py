@@ -2,7 +2,9 @@
 
 A mutant (see ``mutants/__init__.py``) is a realistic broken dense layer. For
 each one, the spec areas in its ``KILLED_BY`` run against it (``--impl
-mutants.<area>:<Class>``) and each must have at least one failing clause. The
+mutants.<area>:<Class>``) and each must have at least one failing MUST clause;
+an advisory-only mutant (``ADVISORY_ONLY = True``: only the form of a refusal
+is wrong) must instead get an advisory, and no MUST failure, in each. The
 failing clauses are printed (``pytest -rA`` or ``-s`` shows them), so the test
 also records *which* clauses reject each mutant.
 
@@ -26,7 +28,8 @@ import pytest
 from layers._compat import GENERATION, keras
 from mutants import DEFAULT_GENERATIONS, discover, spec_areas
 from spec_tests.backend import ALL_BACKENDS, BACKEND
-from spec_tests.harness.pool import Job, WorkerPool
+from spec_tests.harness.pool import Job
+from tests.pool_runs import pool_runs
 
 MUTANTS, IMPORT_ERRORS = discover()
 AREAS = spec_areas()
@@ -43,24 +46,8 @@ def _job(mutant) -> Job:
 @pytest.fixture(scope="module")
 def zoo_runs(request):
     """``run(mutant) -> RunResult``, answered by a pool of in-process spec runners."""
-    in_xdist = "PYTEST_XDIST_WORKER" in os.environ
-    pool = WorkerPool(1 if in_xdist else None)
-    futures = {}
-
-    def submit(mutant):
-        if mutant.spec not in futures:
-            futures[mutant.spec] = pool.submit(_job(mutant))
-        return futures[mutant.spec]
-
-    if not in_xdist:  # under xdist the scheduler decides which mutants this process gets: no prefetch
-        for item in request.session.items:
-            mutant = getattr(getattr(item, "callspec", None), "params", {}).get("mutant")
-            if getattr(item, "originalname", None) == REJECTION_TEST and mutant is not None and mutant.runs_on(GENERATION, BACKEND):
-                submit(mutant)
-    yield lambda mutant: submit(mutant).result()
-    for future in futures.values():
-        future.cancel()  # an interrupted session (-x, Ctrl-C) does not wait for the rest of the zoo
-    pool.close()
+    with pool_runs(request, REJECTION_TEST, "mutant", _job, lambda mutant: mutant.runs_on(GENERATION, BACKEND)) as run:
+        yield run
 
 
 def test_mutant_modules_import():
@@ -124,15 +111,15 @@ def test_keras_ops_mutants_run_on_tensorflow_and_jax():
 
 
 def test_every_area_is_in_some_killed_by():
-    """Every spec area is named in the KILLED_BY of at least one mutant, so no area is dead weight."""
-    covered = {area for mutant in MUTANTS for area in mutant.killed_by}
+    """Every spec area is named in the KILLED_BY of at least one mutant its MUST clauses reject, so no area is dead weight."""
+    covered = {area for mutant in MUTANTS if not mutant.advisory_only for area in mutant.killed_by}
     missing = [area for area in AREAS if area not in covered]
     assert not missing, f"spec areas no mutant lists in KILLED_BY: expected none, seen {missing}"
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.spec for m in MUTANTS])
 def test_spec_rejects_mutant(mutant, zoo_runs):
-    """Each area in the mutant's KILLED_BY has at least one failing clause for it."""
+    """Each area in the mutant's KILLED_BY has a failing MUST clause for it (an advisory-only mutant: an advisory, no MUST failure)."""
     if not mutant.runs_on(GENERATION):
         pytest.skip(f"{mutant.spec} is a Keras {'/'.join(map(str, mutant.generations))} mistake; "
                     f"this run is Keras {GENERATION}")
@@ -144,20 +131,42 @@ def test_spec_rejects_mutant(mutant, zoo_runs):
     print(f"{mutant.spec}: {mutant.doc}  ({result.seconds:.1f} s, profile {mutant.profile})")
     for area in mutant.killed_by:
         counts = result.area_counts(area)
-        print(f"  {area}: {counts['failed']} failed, {counts['passed']} passed, {counts['skipped']} skipped")
+        print(f"  {area}: {counts['failed']} failed, {counts['advisory']} advisory, {counts['passed']} passed, "
+              f"{counts['skipped']} skipped")
         for clause in result.failed_in(area):
             print(f"    {clause.name}: {clause.first_line}")
-    accepted = [
-        f"{area} ({result.area_counts(area)['passed']} passed, {result.area_counts(area)['skipped']} skipped)"
-        for area in mutant.killed_by
-        if not result.killed_by(area)
-    ]
-    assert not accepted, (
-        f"{mutant.spec} ({mutant.doc}): expected every KILLED_BY area to reject it, "
-        f"seen these areas accept it: {', '.join(accepted)}"
-    )
+        for clause in result.advisories_in(area):
+            print(f"    advisory {clause.name}: {clause.first_line}")
+    if mutant.advisory_only:
+        _assert_advised_only(mutant, result)
+    else:
+        accepted = [
+            f"{area} ({result.area_counts(area)['passed']} passed, {result.area_counts(area)['advisory']} advisory, "
+            f"{result.area_counts(area)['skipped']} skipped)"
+            for area in mutant.killed_by
+            if not result.killed_by(area)
+        ]
+        assert not accepted, (
+            f"{mutant.spec} ({mutant.doc}): expected every KILLED_BY area to reject it with a failing MUST clause, "
+            f"seen these areas accept it: {', '.join(accepted)}"
+        )
     passed = result.totals()["passed"]
     assert FIRST_FAILURE or passed >= 1, (
         f"{mutant.spec}: expected a realistic mistake that still passes some clauses, seen every clause fail "
         "(is it trivially broken?)"
+    )
+
+
+def _assert_advised_only(mutant, result) -> None:
+    """An advisory-only mutant: an advisory in every KILLED_BY area, and no MUST failure there (else the mark lies)."""
+    unadvised = [area for area in mutant.killed_by if not result.advisories_in(area)]
+    killed = {area: [clause.name for clause in result.failed_in(area)] for area in mutant.killed_by
+              if result.killed_by(area)}
+    assert not unadvised, (
+        f"{mutant.spec} ({mutant.doc}), advisory only: expected an advisory (a failed SHOULD clause) in every "
+        f"KILLED_BY area, seen none in {unadvised}"
+    )
+    assert not killed, (
+        f"{mutant.spec} ({mutant.doc}): marked ADVISORY_ONLY, but MUST clauses reject it: {killed}; "
+        "remove ADVISORY_ONLY (its mistake is more than the form of a refusal)"
     )

@@ -57,7 +57,7 @@ LEVEL_HELP = {
 #: a Keras citizen needs (saving, training, graphs, dtypes, options, distribution), then refusals.
 AREAS = (
     "construction", "build", "naming", "shapes", "trainable_variables", "bias", "gradients", "differential",
-    "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
+    "masking", "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
     "damaged_files",
     # capabilities: what keras.layers.Dense does beyond the core contract, checked only when the layer claims it
     "sparse_inputs", "ragged_inputs", "quantization", "lora",

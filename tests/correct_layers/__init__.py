@@ -1,0 +1,18 @@
+"""Correct dense layers written independently of the reference, each in its own style and its own words.
+
+They are what the spec will meet in the wild: a ``keras.ops``-only layer, an einsum, a subclass of
+``keras.layers.Dense``, a layer that checks its inputs by hand, a flatten-matmul-reshape, and one written
+for legacy Keras 2 the Keras 2 way. Each is genuinely correct (values, gradients, config, saving, masks),
+so each must conform: the spec may give it advisories about the form of its refusals, never a MUST failure
+(``tests/test_correct_layers.py``). ``CORRECT_LAYERS`` lists them with the generations they are written for.
+"""
+
+#: ``--impl`` value -> the Keras generations the layer is written for.
+CORRECT_LAYERS = {
+    "tests.correct_layers.ops_only:OpsOnlyDense": (3,),
+    "tests.correct_layers.einsum:EinsumDense": (2, 3),
+    "tests.correct_layers.dense_subclass:CheckedDense": (2, 3),
+    "tests.correct_layers.hand_checked:HandCheckedDense": (2, 3),
+    "tests.correct_layers.flatten_reshape:FlattenMatmulDense": (2, 3),
+    "tests.correct_layers.keras2_style:Keras2StyleDense": (2,),
+}

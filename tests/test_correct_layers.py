@@ -1,0 +1,77 @@
+"""No false alarms: correct layers written in other styles conform, and advisories do not decide the verdict.
+
+Each layer of ``tests/correct_layers/`` (keras.ops only, einsum, a Dense subclass, hand-written input checks,
+flatten-matmul-reshape, Keras 2 style) runs through the whole spec on the generations it is written for,
+in the worker pool the mutant zoo uses. It must have no failing MUST clause; its advisories (failed SHOULD
+clauses: the form of its refusals) are printed (``pytest -rA`` or ``-s`` shows them).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from layers._compat import GENERATION
+from spec_tests.harness.catalogue import spec_areas
+from spec_tests.harness.pool import Job
+from tests.correct_layers import CORRECT_LAYERS
+from tests.pool_runs import pool_runs
+from tests.support import run_spec, tail
+
+CONFORMANCE_TEST = "test_correct_layer_conforms"
+#: The layer the advisory mechanics are shown on: it refuses a wrong width with tf.debugging's
+#: InvalidArgumentError, an advisory on both generations.
+ADVISED = "tests.correct_layers.hand_checked:HandCheckedDense"
+ADVISED_AREAS = ("spec_tests.test_build", "spec_tests.test_bad_input")
+
+
+def _runs_here(spec: str) -> bool:
+    return GENERATION in CORRECT_LAYERS[spec]
+
+
+@pytest.fixture(scope="module")
+def conformance_runs(request):
+    """``run(spec) -> RunResult`` of the whole spec, answered by worker processes."""
+    with pool_runs(request, CONFORMANCE_TEST, "spec", lambda spec: Job(spec, tuple(spec_areas())), _runs_here) as run:
+        yield run
+
+
+def test_correct_layers_cover_both_generations():
+    """At least five correct layers run on each generation, so each generation meets several styles."""
+    for generation in (2, 3):
+        count = sum(generation in generations for generations in CORRECT_LAYERS.values())
+        assert count >= 5, f"correct layers for Keras {generation}: expected >= 5, seen {count}"
+
+
+@pytest.mark.parametrize("spec", sorted(CORRECT_LAYERS))
+def test_correct_layer_conforms(spec, conformance_runs):
+    """A correct layer in another style has no failing MUST clause in any area; its advisories are only printed."""
+    if not _runs_here(spec):
+        pytest.skip(f"{spec} is written for Keras {'/'.join(map(str, CORRECT_LAYERS[spec]))}; "
+                    f"this run is Keras {GENERATION}")
+    result = conformance_runs(spec)
+    assert result.error is None, f"{spec}: the spec run itself failed: {result.error}"
+    advisories = result.of("advisory")
+    print(f"{spec}: {result.headline()} ({result.seconds:.1f} s)")
+    for clause in advisories:
+        print(f"  advisory {clause.id}: {clause.first_line}")
+    failed = [f"{clause.id}: {clause.first_line}" for clause in result.of("failed")]
+    assert not failed, f"{spec} is correct, so no MUST clause may fail; seen:\n" + "\n".join(failed)
+    assert result.conforms and result.totals()["passed"] > 0, f"{spec}: {result.verdict()}"
+
+
+def test_advisories_do_not_decide_the_verdict_unless_strict(tmp_path):
+    """On a correct layer with advisories, a run ends ``CONFORMS with N advisories`` with exit status 0; ``--spec-strict`` makes it exit 1."""
+    proc = run_spec("--impl", ADVISED, *ADVISED_AREAS, "-q", cwd=tmp_path)
+    assert proc.returncode == 0, f"exit status: expected 0 (advisories only), seen {proc.returncode}\n{tail(proc.output)}"
+    found = re.search(r"CONFORMS with (\d+) advisor(?:y|ies)", proc.output)
+    assert found and int(found.group(1)) >= 1, f"expected 'CONFORMS with N advisories'\n{tail(proc.output)}"
+    assert "ADVISORY" in proc.output or "advisory(ies)" in proc.output, tail(proc.output)
+
+    strict = run_spec("--impl", ADVISED, *ADVISED_AREAS, "-q", "--spec-strict", cwd=tmp_path)
+    assert strict.returncode == 1, f"exit status with --spec-strict: expected 1, seen {strict.returncode}\n{tail(strict.output)}"
+    assert "DOES NOT CONFORM" in strict.output, tail(strict.output)
+    failed = re.search(r"(\d+) failed", strict.output)
+    assert failed and int(failed.group(1)) == int(found.group(1)), (
+        f"--spec-strict: expected the {found.group(1)} advisories counted as failures\n{tail(strict.output)}")
