@@ -14,7 +14,7 @@ pytest_plugins = [
     "spec_tests.harness.selection",
     "spec_tests.harness.hints",
     "spec_tests.harness.xfail",
+    "spec_tests.harness.rerun",  # before report, which imports it: a plugin module must be imported first as one
     "spec_tests.harness.report",
-    "spec_tests.harness.rerun",
     "spec_tests.harness.bench.plugin",
 ]
