@@ -77,10 +77,32 @@ def pytest_addoption(parser):
                f"attribute {CAPABILITIES_ATTRIBUTE}: {', '.join(CAPABILITIES)} (default: $LAYER_SPEC_CAPABILITIES)")
 
 
+#: Classes handed over as objects (the in-process API), by the private spec that names them.
+_OBJECTS: dict[str, type] = {}
+_OBJECT_PREFIX = "layer-spec-object:"
+
+
+def register_object(cls: type) -> str:
+    """A spec for a class object: ``module:Class`` when that imports to the very same class, else a private
+    ``layer-spec-object:<module>.<Class>#<n>`` that :func:`load_impl` resolves in this process only."""
+    spec = f"{cls.__module__}:{cls.__qualname__}"
+    try:
+        if load_impl(spec)[0] is cls:
+            return spec
+    except ImplSpecError:
+        pass
+    key = f"{_OBJECT_PREFIX}{cls.__module__}.{cls.__qualname__}#{len(_OBJECTS)}"
+    _OBJECTS[key] = cls
+    return key
+
+
 def load_impl(spec: str) -> tuple[type, str]:
     """Import the class named by ``spec``; return it and the file it came from."""
     from spec_tests import generation
 
+    if spec in _OBJECTS:
+        cls = _OBJECTS[spec]
+        return cls, str(inspect.getsourcefile(cls) or "?") if _has_source(cls) else "?"
     module_part, sep, class_name = spec.strip().rpartition(":")
     if not sep or not module_part or not class_name:
         raise ImplSpecError(
@@ -115,6 +137,13 @@ def load_impl(spec: str) -> tuple[type, str]:
         )
     source = inspect.getsourcefile(cls) or getattr(module, "__file__", None) or "?"
     return cls, str(source)
+
+
+def _has_source(cls) -> bool:
+    try:
+        return inspect.getsourcefile(cls) is not None
+    except TypeError:
+        return False
 
 
 def _is_other_generation_layer(cls) -> bool:
