@@ -2,6 +2,8 @@
 
 Contract of the fixtures:
 
+* ``layer_impl``: the implementation under test (``spec_tests.harness.impls.SpecState``); parametrized by the
+  harness when a run checks several, so every clause runs once per implementation.
 * ``layer_cls``: the class under test.
 * ``profile``: ``"dense"`` or ``"seed"``.
 * ``make_layer(units, **kwargs)``: a fresh, unbuilt instance. Under the seed
@@ -9,18 +11,22 @@ Contract of the fixtures:
 * ``expected_auto_name``: the snake_case name Keras gives the first instance.
 
 Every clause starts from a clean Keras session (name counters reset, global
-dtype policy float32) with every random generator seeded.
+dtype policy float32) with every random generator seeded, and leaves the
+process's Keras and random state as it found it (the spec may run inside a
+project's own tests, or through the in-process API).
 """
 
 from __future__ import annotations
 
-from spec_tests.devices import split_cpu  # noqa: I001 - first: TensorFlow's devices are fixed once its runtime starts
-split_cpu()  # two logical CPUs for the distribution clauses; changes nothing else
+import os  # noqa: I001
+from spec_tests.devices import split_cpu  # first: TensorFlow's devices are fixed once its runtime starts
+if not os.environ.get("LAYER_SPEC_KEEP_DEVICES"):  # set by the in-process API: a guest leaves the devices alone
+    split_cpu()  # two logical CPUs for the distribution clauses; changes nothing else
 import hypothesis
 import pytest
 
 from spec_tests import generation
-from spec_tests.harness.selection import spec_state
+from spec_tests.harness import selection
 
 SEED = 1234
 
@@ -31,23 +37,30 @@ hypothesis.settings.register_profile(
 hypothesis.settings.load_profile("layer-spec")
 
 
+@pytest.fixture(scope="session")
+def layer_impl(request):
+    """The implementation under test: the parameter when the run checks several, else the run's only one."""
+    return getattr(request, "param", None) or selection.resolve(request.config)
+
+
 @pytest.fixture(autouse=True)
-def _clean_keras_session():
+def _clean_keras_session(layer_impl):
+    saved = generation.save_global_state()
     generation.keras.mixed_precision.set_global_policy("float32")
     generation.clear_session()
     generation.set_seed(SEED)
     yield
-    generation.keras.mixed_precision.set_global_policy("float32")
+    generation.restore_global_state(saved)
 
 
 @pytest.fixture(scope="session")
-def layer_cls():
-    return spec_state().cls
+def layer_cls(layer_impl):
+    return layer_impl.cls
 
 
 @pytest.fixture(scope="session")
-def profile():
-    return spec_state().profile
+def profile(layer_impl):
+    return layer_impl.profile
 
 
 @pytest.fixture

@@ -61,6 +61,66 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def save_global_state():
+    """A snapshot of the process-wide state a clause changes: Keras's global state (layer-name counters, dtype
+    policy, seed generator; Keras 2: its name counters and policy), and Python's, numpy's and TensorFlow's
+    random generators. :func:`restore_global_state` puts it back, so that the spec, run inside someone else's
+    process (the in-process API, a project's own tests), leaves it as it found it."""
+    import random
+
+    import numpy as np
+    from tensorflow.python.eager import context
+
+    tf_context = context.context()
+    if LEGACY:
+        from tf_keras.src import backend as legacy_backend
+
+        keras_state = (dict(legacy_backend.get_default_graph_uid_map()), set(legacy_backend.OBSERVED_NAMES),
+                       keras.mixed_precision.global_policy())
+    else:
+        from keras.src.backend.common import global_state
+
+        tracker = vars(global_state.GLOBAL_STATE_TRACKER)
+        keras_state = {key: (dict(value) if isinstance(value, dict) else value) for key, value in tracker.items()}
+    return keras_state, random.getstate(), np.random.get_state(), getattr(tf_context, "_seed", None)
+
+
+def restore_global_state(saved) -> None:
+    """Put back what :func:`save_global_state` saw."""
+    import collections
+    import random
+
+    import numpy as np
+    from tensorflow.python.eager import context
+
+    keras_state, python_random, numpy_random, tf_seed = saved
+    if LEGACY:
+        from tf_keras.src import backend as legacy_backend
+
+        uids, observed, policy = keras_state
+        current = legacy_backend.get_default_graph_uid_map()
+        current.clear()
+        current.update(uids)
+        legacy_backend.OBSERVED_NAMES.clear()
+        legacy_backend.OBSERVED_NAMES.update(observed)
+        keras.mixed_precision.set_global_policy(policy)
+    else:
+        from keras.src.backend.common import global_state
+
+        tracker = vars(global_state.GLOBAL_STATE_TRACKER)
+        tracker.clear()
+        for key, value in keras_state.items():
+            tracker[key] = collections.defaultdict(int, value) if key == "object_name_uids" else value
+    random.setstate(python_random)
+    np.random.set_state(numpy_random)
+    tf_context = context.context()
+    if getattr(tf_context, "_seed", None) != tf_seed and hasattr(tf_context, "_set_global_seed"):
+        if tf_seed is None:
+            tf_context._seed, tf_context._rng = None, None  # TensorFlow's own "no global seed" state
+        else:
+            tf_context._set_global_seed(tf_seed)
+
+
 def snake_case(class_name: str) -> str:
     """The automatic layer name Keras derives from a class name (``MyDenseLayer`` -> ``my_dense_layer``)."""
     name = re.sub(r"\W+", "", class_name)

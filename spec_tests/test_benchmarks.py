@@ -30,7 +30,7 @@ from spec_tests.harness.bench.cases import (
 )
 from spec_tests.harness.bench.contenders import backend_contenders, keras_backend, quick_call, row_builder, time_peak
 from spec_tests.harness.bench.paired import REPLAY_CLOCK, measure_row, replay
-from spec_tests.harness.selection import spec_state
+from spec_tests.harness.selection import implementations
 
 pytestmark = [
     pytest.mark.spec_benchmark,
@@ -59,9 +59,18 @@ def _params():
 _ROW: dict = {}  # the last row measured: {"key": ..., "row": RowMeasurement}; rows run back to back
 
 
-def measured_row(layer_cls, profile, mode, shape, scale):
+def _first_only(request, layer_impl) -> None:
+    """Benchmarks time one layer per run: the first implementation named (the table compares it with raw ops and
+    Dense, not with the other layers of a run that checks several)."""
+    first = implementations(request.config)[0]
+    if layer_impl.id != first.id:
+        pytest.skip(f"benchmarks time one layer per run, the first --impl ({first.spec}); time this one with "
+                    f"pytest --benchmark-only --impl {layer_impl.choice}")
+
+
+def measured_row(spec, layer_cls, profile, mode, shape, scale):
     """The row's interleaved measurement, taken by the first of its three cases to run."""
-    key = (spec_state().spec, profile, BACKEND, mode, shape.name, scale)
+    key = (spec, profile, BACKEND, mode, shape.name, scale)
     if _ROW.get("key") != key:
         shape = dataclasses.replace(shape, cap=shape.cap * scale)
         _ROW.clear()  # free the previous row's results before building this one's layers
@@ -70,27 +79,29 @@ def measured_row(layer_cls, profile, mode, shape, scale):
 
 
 @pytest.mark.parametrize("mode, shape, contender", list(_params()))
-def test_bench_dense(benchmark, request, layer_cls, profile, mode, shape, contender):
+def test_bench_dense(benchmark, request, layer_impl, layer_cls, profile, mode, shape, contender):
     """Time one contender's dense computation in one mode at one shape, interleaved with the other two."""
+    _first_only(request, layer_impl)
     shape = SHAPES[shape]
     if mode in BACKEND_SKIPPED_MODES.get(BACKEND, {}):
         pytest.skip(f"{BACKEND}: {BACKEND_SKIPPED_MODES[BACKEND][mode]}")
     if profile == "seed" and len(shape.batch) > 1:
         pytest.skip("the seed profile promises rank-2 inputs only")
-    if BACKEND != "tensorflow" and contender == "impl" and spec_state().spec in TENSORFLOW_ONLY_IMPLS:
-        pytest.skip(f"{spec_state().spec} is written with TensorFlow ops; under KERAS_BACKEND={BACKEND} benchmark "
+    if BACKEND != "tensorflow" and contender == "impl" and layer_impl.spec in TENSORFLOW_ONLY_IMPLS:
+        pytest.skip(f"{layer_impl.spec} is written with TensorFlow ops; under KERAS_BACKEND={BACKEND} benchmark "
                     "--impl layers:OpsDense (keras.ops) or --impl keras.layers:Dense")
     benchmark.extra_info.update(
         suite=SUITE, contender=contender, mode=mode, shape=shape.name, shape_label=shape.label,
         input_shape=list(shape.input_shape), units=shape.units_out, flops=shape.flops(mode),
         predict_batches=shape.predict_batches if mode == "predict" else None,
-        impl=spec_state().spec, keras=generation.describe(), backend=BACKEND, mode_help=mode_help(mode, BACKEND),
+        impl=layer_impl.spec, keras=generation.describe(), backend=BACKEND, mode_help=mode_help(mode, BACKEND),
         contender_help=contender_help(contender, BACKEND),
     )
     if benchmark.disabled:  # quick mode: one untimed call, checked
         benchmark(quick_call, layer_cls, profile, mode, shape, contender)
         return
-    row = measured_row(layer_cls, profile, mode, shape, request.config.getoption("layer_spec_bench_scale"))
+    row = measured_row(layer_impl.spec, layer_cls, profile, mode, shape,
+                       request.config.getoption("layer_spec_bench_scale"))
     if contender in row.errors:
         raise row.errors[contender]
     benchmark.extra_info.update(row.info(contender), timing="interleaved")
@@ -99,8 +110,9 @@ def test_bench_dense(benchmark, request, layer_cls, profile, mode, shape, conten
 
 @pytest.mark.benchmark(group="peak")
 @pytest.mark.parametrize("when", ["first", "last"])
-def test_bench_peak(benchmark, when):
+def test_bench_peak(benchmark, request, layer_impl, when):
     """Time one large square matmul, first and last in the run: the machine's peak, and whether its load changed."""
+    _first_only(request, layer_impl)
     benchmark.extra_info.update(suite=SUITE, contender="peak", mode="peak", shape=when,
                                 flops=PEAK_FLOPS, keras=generation.describe(), backend=BACKEND)
     call, check_peak = backend_contenders().peak_call()

@@ -31,3 +31,12 @@ def run_spec(*args: str, cwd: Path | None = None, env: dict | None = None, timeo
 
 def tail(text: str, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
+
+
+def folder_with(parent: Path, name: str, files: dict) -> Path:
+    """A new folder ``parent/name`` holding ``files`` (file name -> text)."""
+    folder = parent / name
+    folder.mkdir()
+    for file_name, text in files.items():
+        (folder / file_name).write_text(text)
+    return folder

@@ -105,6 +105,9 @@ class _Options:
     def getoption(self, name, default=None):
         return self.capabilities if name == "layer_spec_capabilities" else default
 
+    def getini(self, name):
+        return ""
+
 
 class _Claims:
     layer_spec_capabilities = ("sparse_inputs",)

@@ -236,8 +236,7 @@ def test_tutorial_as_published_reads_in_ten_seconds(tmp_path):
     first, failed = data["causes"][0], data["totals"]["failed"]
     assert len(data["causes"]) <= 3 and first["count"] >= 0.9 * failed, data["causes"]
     assert 'add_weight(name="kernel"' in first["fix"] and "layers/tutorial.py:" in first["origin"]
-    assert first["rerun"] == ("layer-spec check layers.tutorial:MyDenseLayer --profile seed --cause "
-                              "add_variable_positional_name")
+    assert first["rerun"] == "layer-spec check layers.tutorial:MyDenseLayer@seed --cause add_variable_positional_name"
     text = proc.stdout
     assert text.index("= layer-spec causes =") < text.index("   fix: create weights with keyword arguments only") \
         < text.index("= layer-spec conformance =") < text.index("DOES NOT CONFORM")

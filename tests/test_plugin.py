@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from spec_tests.harness.selection import ImplSpecError, load_impl
-from tests.support import DENSE_SPEC, run_spec, tail
+from tests.support import DENSE_SPEC, folder_with, run_spec, tail
 
 OUTSIDE_LAYER = textwrap.dedent(
     """
@@ -58,11 +58,7 @@ NEIGHBOUR = textwrap.dedent(
 
 @pytest.fixture
 def outside_dir(tmp_path):
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    (folder / "my_layer.py").write_text(OUTSIDE_LAYER)
-    (folder / "helper_math.py").write_text(NEIGHBOUR)
-    return folder
+    return folder_with(tmp_path, "elsewhere", {"my_layer.py": OUTSIDE_LAYER, "helper_math.py": NEIGHBOUR})
 
 
 def test_load_impl_dotted_module():

@@ -288,7 +288,7 @@ def test_json_report_and_hints(pytester, broken, tmp_path):
     data = json.loads(out.read_text())
     assert data["verdict"] == "DOES NOT CONFORM" and data["conforms"] is False
     assert data["implementation"] == {"spec": broken, "class": "transposed.TransposedKernel",
-                                      "file": broken.rsplit(":", 1)[0]}
+                                      "file": broken.rsplit(":", 1)[0], "id": "TransposedKernel"}
     assert data["profile"]["name"] == "dense" and data["versions"]["runtime"] == generation.describe()
     assert data["areas"] == [{"area": "build", "passed": 0, "failed": 3, "advisory": 0, "xfailed": 0, "skipped": 0}]
     failed = {clause["id"]: clause for clause in data["failed"]}
@@ -361,8 +361,7 @@ def test_spec_cause_reruns_just_the_clauses_of_one_cause(pytester, broken, tmp_p
     assert sum(cause["count"] for cause in causes) == 3 and len(causes) >= 2
     cause = causes[-1]
     legacy = "TF_USE_LEGACY_KERAS=1 " if generation.LEGACY else ""
-    assert cause["rerun"] == (f"{legacy}pytest --pyargs spec_tests --impl {broken} --profile dense "
-                              f"--spec-cause {cause['cause']}")
+    assert cause["rerun"] == f"{legacy}pytest --pyargs spec_tests --impl {broken} --spec-cause {cause['cause']}"
     assert f"   rerun: {cause['rerun']}" in first.stdout.lines
 
     again = pytester.runpytest_inprocess("--pyargs", "spec_tests.test_build", "--rootdir", PACKAGE_PARENT, "-p",
@@ -497,7 +496,7 @@ def test_check_command_line(tmp_path, monkeypatch):
     command = cli.pytest_command(verbose, [])
     assert not set(cli.QUIET) & set(command)
     assert command[command.index("--spec-cause") + 1] == "no_gradients"
-    assert cli.rerun_prefix(verbose) == "layer-spec check pkg.mod:Dense --profile dense --cause"
+    assert cli.rerun_prefix(verbose) == "layer-spec check {impl} --cause"  # the report names each implementation
 
 
 def test_console_script_is_declared():

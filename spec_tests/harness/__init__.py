@@ -5,25 +5,31 @@ The clauses (``spec_tests/test_<area>.py``) and what they use (``conftest.py``,
 except the fixtures, which ask :mod:`~spec_tests.harness.selection` for the
 class under test. How one run flows through these modules: ``docs/architecture.md``.
 
-=============  ==================================================================
-module         its one job
-=============  ==================================================================
-``plugin``     the ``pytest11`` entry point: registers the plugin parts below
-``selection``  choose the implementation and profile (``--impl``, ``--profile``)
-``portable``   which backends a layer runs on; one message where it cannot
-``catalogue``  the profiles, the areas in reading order, the clauses
-``hints``      recognise known pitfalls and append their fix to a failure
-``xfail``      ``--xfail-file``: mark known failures
-``report``     gather outcomes into a result; print the summary; write the report
-``causes``     group failed clauses by the mistake behind them
-``rerun``      ``--spec-cause``: rerun the clauses of one cause of the last run
-``results``    the result types: one clause case, one run
-``render``     a result as the Markdown report
-``runner``     one in-process run of the spec, returned as a result
-``pool``       runs in worker processes (the mutant zoo)
-``cli``        ``layer-spec check`` and ``layer-spec list``
-``parity``     ``layer-spec check --backends``: a run per backend, then parity
-``text``       clean exception text; the exception chain
-``bench/``     the benchmarks' catalogue, contenders, table, plot, hooks, commands
-=============  ==================================================================
+=================  ===============================================================================
+module             its one job
+=================  ===============================================================================
+``plugin``         the ``pytest11`` entry point: registers the plugin parts below
+``selection``      choose the implementations, their profiles and claims (flags, environment, ini)
+``impls``          load a class from ``module:Class`` / ``file.py:Class``; one implementation's state
+``portable``       which backends a layer runs on; one message where it cannot
+``catalogue``      the profiles, the areas in reading order, levels, capabilities, the clauses
+``capabilities``   claimed x what Keras's Dense has here: which capability clauses run; their table
+``hints``          recognise known pitfalls and append their fix to a failure
+``xfail``          ``--xfail-file`` (known failures) and ``--xfail-write`` (a baseline)
+``report``         gather outcomes into one result per implementation; write the report file
+``summary``        the end of a run in the terminal: causes, tables, verdicts
+``causes``         group failed clauses by the mistake behind them
+``rerun``          ``--spec-cause``: rerun the clauses of one cause of the last run
+``results``        the result types: one clause case, one run
+``render``         results as the Markdown (and combined JSON) report
+``repro``          a failed clause's standalone reproduction, and running it outside pytest
+``diff``           ``layer-spec diff``: regressions and fixes between two saved reports
+``runner``         one in-process run of the spec, returned as a result
+``pool``           runs in worker processes (the mutant zoo)
+``api``            ``spec_tests.check`` and ``spec_tests.parametrize_with_clauses``
+``cli``            ``layer-spec check``, ``list``, ``diff``, ``bench``
+``parity``         ``layer-spec check --backends``: a run per backend, then parity
+``text``           clean exception text; the exception chain
+``bench/``         the benchmarks' catalogue, contenders, table, plot, hooks, commands
+=================  ===============================================================================
 """

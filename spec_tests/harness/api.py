@@ -56,15 +56,20 @@ def _guest_environment(strict: bool):
                 os.environ[key] = value
 
 
-def check(cls_or_spec, profile: str = DEFAULT_PROFILE, areas=(), xfail=None, strict: bool = False) -> RunResult:
+def check(cls_or_spec, profile: str = DEFAULT_PROFILE, areas=(), xfail=None, strict: bool = False,
+          verbose: bool = False) -> RunResult:
     """Run the spec (``areas``, default all) on a class or an ``--impl`` spec string, in this process.
 
-    ``xfail``: a path to an expected-failure file, or an iterable of clause ids / id prefixes.
+    ``xfail``: a path to an expected-failure file, or an iterable of clause ids / id prefixes. pytest's own
+    output is kept quiet unless ``verbose``; the result holds everything it would say.
     """
+    import io
+
     from spec_tests.harness import runner
 
     extra = []
-    with tempfile.TemporaryDirectory(prefix="layer-spec-") as tmp, _guest_environment(strict):
+    quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+    with tempfile.TemporaryDirectory(prefix="layer-spec-") as tmp, _guest_environment(strict), quiet:
         if xfail is not None:
             path = xfail if isinstance(xfail, (str, os.PathLike)) else os.path.join(tmp, "xfail.txt")
             if path != xfail:

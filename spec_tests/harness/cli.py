@@ -30,7 +30,6 @@ import argparse
 import importlib.util
 import os
 import re
-import shlex
 import subprocess
 import sys
 import threading
@@ -39,7 +38,9 @@ from spec_tests.harness.catalogue import DEFAULT_PROFILE, LEVEL_HELP, MUST, PROF
 from spec_tests.harness.rerun import RERUN_ENV
 _EXAMPLES = """examples:
   layer-spec check mypkg.layers:MyDense
-  layer-spec check path/to/file.py:MyDense --profile seed --report out.md
+  layer-spec check mypkg.layers:MyDense mypkg.layers:FusedDense other.py:TinyDense@seed --report out.md
+  layer-spec check path/to/file.py:MyDense --profile seed --report out.json --xfail-write baseline.txt
+  layer-spec diff old.json new.json
   layer-spec check mypkg.layers:MyDense --legacy --area build -- -x -n 2
   layer-spec list --markdown > SPEC.md
   layer-spec bench paired --seconds 5"""
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list,bench}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list,diff,bench}")
 
     check = commands.add_parser(
         "check",
@@ -62,14 +63,19 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status (pytest's): 0 conforms, 1 some clause failed, 2 interrupted or a spec module failed to "
         "import, 4 usage error (e.g. the class cannot be imported), 5 no clause selected",
     )
-    check.add_argument("impl", metavar="SPEC", help="the class: dotted.module:Class or path/to/file.py:Class")
-    check.add_argument("--profile", choices=tuple(PROFILES), default=DEFAULT_PROFILE,
+    check.add_argument("impls", metavar="SPEC", nargs="+",
+                       help="the classes: dotted.module:Class or path/to/file.py:Class, each optionally @seed or "
+                       "@dense for its own profile; several are checked in one run, side by side")
+    check.add_argument("--profile", choices=tuple(PROFILES), default=None,
                        help="dense: the core contract shared with keras.layers.Dense (default); seed: the tutorial's "
-                       "Cls(num_outputs), kernel only")
+                       "Cls(num_outputs), kernel only (for every SPEC without an @profile of its own)")
     check.add_argument("--report", metavar="PATH", help="write the conformance report: Markdown, or JSON for *.json")
     check.add_argument("--xfail-file", metavar="PATH",
                        help="clauses the class is known to break: one clause id or id prefix per line "
                        "(spec_tests/test_build.py::test_build_runs_once), optional '# reason' after it")
+    check.add_argument("--xfail-write", metavar="PATH",
+                       help="write the run's failures to PATH as an xfail file: the baseline a later check passes "
+                       "with --xfail-file PATH, failing only on new failures")
     check.add_argument("--area", action="append", default=[], metavar="AREA",
                        help="check only this area (repeatable), e.g. --area build --area serialization")
     check.add_argument("--strict", action="store_true",
@@ -99,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--level", choices=(MUST, SHOULD), type=str.upper, default=None,
                          help="only the clauses of this level")
 
+    diffing = commands.add_parser(
+        "diff",
+        help="compare two JSON reports (--report x.json): regressions, fixes, clauses new in the spec",
+        description="List what changed between two saved JSON reports of an implementation; exit status 1 when a "
+        "clause that did not fail before fails now.",
+    )
+    diffing.add_argument("old", metavar="OLD.json")
+    diffing.add_argument("new", metavar="NEW.json")
+
     commands.add_parser(
         "bench",
         help="benchmark tools: the table of a saved run, or paired timing (layer-spec bench --help)",
@@ -123,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         return check(args, extra)
     if extra:
         _parser().error("arguments after -- only go with `check`")
+    if args.command == "diff":
+        from spec_tests.harness.diff import main as diff_main
+
+        try:
+            return diff_main(args.old, args.new)
+        except (OSError, ValueError) as exc:
+            print(f"layer-spec diff: {exc}", file=sys.stderr)
+            return 4
     return list_clauses(args)
 
 
@@ -142,12 +165,17 @@ def pytest_command(args, extra: list[str]) -> list[str]:
     command = [
         sys.executable, "-m", "pytest", "--pyargs", *targets,
         "--rootdir", package_parent, "-o", f"cache_dir={os.path.abspath('.pytest_cache')}",
-        "--impl", args.impl, "--profile", args.profile,
     ]
+    for impl in args.impls:
+        command += ["--impl", impl]
+    if args.profile:
+        command += ["--profile", args.profile]
     if args.report:
         command += ["--spec-report", os.path.abspath(args.report)]
     if args.xfail_file:
         command += ["--xfail-file", os.path.abspath(args.xfail_file)]
+    if getattr(args, "xfail_write", None):
+        command += ["--xfail-write", os.path.abspath(args.xfail_write)]
     if args.strict:
         command.append("--spec-strict")
     for name in getattr(args, "cause", []):
@@ -163,15 +191,21 @@ QUIET = ["--tb=no", "-rN"]
 
 
 def rerun_prefix(args) -> str:
-    """``layer-spec check <impl> ... --cause``: how the report names the command that reruns one cause."""
+    """``layer-spec check {impl} ... --cause``: how the report names the command that reruns one cause (the
+    report part puts each implementation, with its profile, in place of ``{impl}``)."""
     legacy = " --legacy" if args.legacy else ""
-    return f"layer-spec check {shlex.quote(args.impl)} --profile {args.profile}{legacy} --cause"
+    return f"layer-spec check {{impl}}{legacy} --cause"
 
 
 def check(args, extra: list[str]) -> int:
     if args.backends:
         from spec_tests.harness.parity import check_backends
 
+        if len(args.impls) > 1:
+            print("layer-spec: --backends checks one implementation at a time", file=sys.stderr)
+            return 4
+        args.impl = args.impls[0]
+        args.profile = args.profile or DEFAULT_PROFILE
         return check_backends(args, extra)
     env = dict(os.environ)
     env.pop("LAYER_SPEC_IMPL", None)

@@ -34,18 +34,21 @@ class Diff:
         return bool(self.regressions)
 
 
-def load(path) -> RunResult:
-    """A report written by ``--spec-report PATH.json``."""
+def load(path) -> dict[str, RunResult]:
+    """The results in a report written by ``--spec-report PATH.json``, by implementation spec (one per
+    implementation when the run checked several)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if "clauses" not in data:
+    runs = data.get("implementations", [data])
+    if not runs or any("clauses" not in run for run in runs):
         raise ValueError(f"{path}: not a layer-spec JSON report with every clause (write it with --spec-report x.json)")
-    return RunResult.from_dict(data)
+    results = [RunResult.from_dict(run) for run in runs]
+    return {result.implementation.get("spec", "?"): result for result in results}
 
 
 def diff(old: RunResult, new: RunResult) -> Diff:
     before = {clause.id: clause for clause in old.clauses}
     after = {clause.id: clause for clause in new.clauses}
-    common = [key for key in after if key in before]
+    common = sorted(key for key in after if key in before)
     return Diff(
         regressions=[(before[k].outcome, after[k]) for k in common
                      if after[k].outcome in _BAD and before[k].outcome not in _BAD],
@@ -86,9 +89,16 @@ def format_diff(change: Diff, old_name: str = "OLD", new_name: str = "NEW") -> s
 
 
 def main(old_path: str, new_path: str) -> int:
-    change = diff(load(old_path), load(new_path))
-    print(format_diff(change, old_path, new_path))
-    return 1 if change.regressed else 0
+    """Print the diff of every implementation the two reports share (or of their only ones); 1 on a regression."""
+    old, new = load(old_path), load(new_path)
+    pairs = [(old[spec], new[spec]) for spec in new if spec in old]
+    if not pairs and len(old) == 1 and len(new) == 1:
+        pairs = [(next(iter(old.values())), next(iter(new.values())))]
+    if not pairs:
+        raise ValueError(f"the reports share no implementation ({', '.join(old)} vs {', '.join(new)})")
+    changes = [diff(before, after) for before, after in pairs]
+    print("\n\n".join(format_diff(change, old_path, new_path) for change in changes))
+    return 1 if any(change.regressed for change in changes) else 0
 
 
 __all__ = ["Diff", "diff", "format_diff", "load", "main"]

@@ -38,6 +38,9 @@ def _clause_sections(title: str, clauses: list) -> list[str]:
             "```",
             "",
         ]
+        if clause.get("repro"):
+            out += ["<details><summary>reproduce it outside pytest (save as repro.py, run python repro.py)</summary>",
+                    "", "```python", clause["repro"].rstrip(), "```", "", "</details>", ""]
     return out
 
 
@@ -125,7 +128,7 @@ def render_markdown(data: dict) -> str:
     if data["xfailed"] or data["xpassed"]:
         out += ["## Expected failures (--xfail-file)", ""]
         out += [f"- `{c['id']}`: {c['rule']} (reason: {c['reason']})" for c in data["xfailed"]]
-        out += [f"- `{c['id']}`: now passes; remove it from the file" for c in data["xpassed"]]
+        out += [f"- `{c['id']}`: now passes; remove this line from {_where(c['reason'])}" for c in data["xpassed"]]
         out.append("")
     if data["unmatched_xfail_entries"]:
         out += ["## --xfail-file entries that match no clause", ""]
@@ -134,4 +137,44 @@ def render_markdown(data: dict) -> str:
     return "\n".join(out)
 
 
-__all__ = ["render_markdown"]
+def _where(reason: str) -> str:
+    """The ``path:line`` an xfail reason ends with (``reason [path:line]``)."""
+    return f"`{reason.rsplit('[', 1)[-1].rstrip(']')}`" if "[" in reason else "the --xfail-file"
+
+
+def combined_dict(results: list) -> dict:
+    """The JSON report of a run that checked several implementations: a comparison, then each one's report."""
+    return {
+        "implementations": [result.to_dict() for result in results],
+        "comparison": [{"implementation": result.implementation, "verdict": result.headline(),
+                        "conforms": result.conforms, "areas": result.areas()} for result in results],
+        "conforms": all(result.conforms for result in results),
+    }
+
+
+def render_runs(results: list) -> str:
+    """The Markdown report of one implementation, or of several: a comparison table, then each one's report."""
+    if len(results) == 1:
+        return render_markdown(results[0].to_dict())
+    ids = [result.implementation.get("id") or result.implementation["spec"] for result in results]
+    out = [f"# Conformance report: {len(results)} implementations", "",
+           "| implementation | class | profile | verdict |", "|---|---|---|---|"]
+    out += [f"| {ident} | `{_cell(r.implementation['spec'])}` | {r.profile['name']} | **{r.headline()}** |"
+            for ident, r in zip(ids, results)]
+    tables = [result.areas() for result in results]
+    areas = list(dict.fromkeys(area for table in tables for area in table))
+    out += ["", "Clause cases per area: passed / failed / advisories.", "",
+            "| area | " + " | ".join(ids) + " |", "|---|" + "---:|" * len(ids)]
+    for area in areas:
+        cells = [f"{t[area]['passed']} / {t[area]['failed']} / {t[area]['advisory']}" if area in t else "-"
+                 for t in tables]
+        out.append(f"| {area} | " + " | ".join(cells) + " |")
+    out.append("")
+    for ident, result in zip(ids, results):
+        body = render_markdown(result.to_dict())
+        body = body.replace("\n### ", "\n#### ").replace("\n## ", "\n### ")
+        out += [body.replace("# Conformance report:", f"## [{ident}] Conformance report:", 1), ""]
+    return "\n".join(out)
+
+
+__all__ = ["combined_dict", "render_markdown", "render_runs"]

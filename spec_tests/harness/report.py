@@ -34,16 +34,15 @@ from pathlib import Path
 
 import pytest
 
-from spec_tests.harness import capabilities, catalogue, causes, rerun, selection, xfail
-from spec_tests.harness.render import render_markdown
+from spec_tests.harness import capabilities, catalogue, causes, render, repro, rerun, selection, summary, xfail
 from spec_tests.harness.catalogue import SHOULD
-from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
+from spec_tests.harness.results import ClauseResult, RunResult
 from spec_tests.harness.text import HINT_LINE, exception_text, strip_ansi
 
 #: The plugin name under which the reporter is registered (the runner looks it up).
 REPORTER = "layer-spec-conformance"
 _MESSAGE_LINES = 6
-_FILES_KEY = pytest.StashKey[frozenset]()
+_FILES_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -52,15 +51,22 @@ def pytest_addoption(parser):
                          "failed clauses with rule and hint) as Markdown, or JSON when PATH ends in .json")
 
     selection.add_option(parser, "--spec-strict", dest="layer_spec_strict", action="store_true", default=False,
+                         ini="layer_spec_strict", ini_type="bool",
                          help="count advisories (failed SHOULD clauses) as failures: they then decide the verdict "
                          "and the exit status (default: $LAYER_SPEC_STRICT, else off)")
 
 
 def strict(config) -> bool:
-    """Whether advisories count as failures: ``--spec-strict``, else ``LAYER_SPEC_STRICT``."""
+    """Whether advisories count as failures: ``--spec-strict``, else ``LAYER_SPEC_STRICT``, else the ini key."""
     if config.getoption("layer_spec_strict", False):
         return True
-    return os.environ.get("LAYER_SPEC_STRICT", "").strip().lower() in ("1", "true", "yes")
+    env = os.environ.get("LAYER_SPEC_STRICT", "").strip().lower()
+    if env:
+        return env in ("1", "true", "yes")
+    try:
+        return bool(config.getini("layer_spec_strict"))
+    except ValueError:  # the ini key is not registered (a config without this plugin)
+        return False
 
 
 def pytest_configure(config):
@@ -89,18 +95,20 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if selection.active(item.config) is None or not catalogue.is_clause(item):
         return report
+    state = selection.state_of(item)
+    report.spec_impl = state.id
     report.spec_area = catalogue.area_of(item)
-    report.spec_id = catalogue.item_ids(item)[1]
+    report.spec_id = selection.base_id(catalogue.item_ids(item)[1], state)
     report.spec_rule = catalogue.clause_rule(getattr(item, "function", None))
     report.spec_level = catalogue.level_of(item)
     report.spec_capability = catalogue.capability_of(item)  # capabilities: which one the clause checks, if any
-    report.spec_not_claimed = report.spec_capability not in (None, *selection.active(item.config).capabilities)
+    report.spec_not_claimed = report.spec_capability not in (None, *state.capabilities)
     if call.excinfo is not None and report.failed and isinstance(call.excinfo.value, Exception):
         exc = call.excinfo.value
         report.spec_message = failure_message(exc)
         report.spec_exc_type = type(exc).__name__
         report.spec_origin_type, report.spec_origin = causes.origin_of(
-            exc, _implementation_files(item.config), str(item.config.invocation_params.dir))
+            exc, _implementation_files(item.config, state), str(item.config.invocation_params.dir))
     if report.failed and report.spec_level == SHOULD and not strict(item.config):
         first = (getattr(report, "spec_message", "") or "").splitlines()[:1]
         report.outcome = "skipped"  # neither passed nor failed, like an xfail: pytest's exit status ignores it
@@ -109,12 +117,11 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _implementation_files(config) -> frozenset:
-    files = config.stash.get(_FILES_KEY, None)
-    if files is None:
-        state = selection.active(config)
-        files = config.stash[_FILES_KEY] = causes.implementation_files(state.cls) if state else frozenset()
-    return files
+def _implementation_files(config, state) -> frozenset:
+    known = config.stash.setdefault(_FILES_KEY, {})
+    if state.id not in known:
+        known[state.id] = causes.implementation_files(state.cls)
+    return known[state.id]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -147,11 +154,12 @@ class ConformanceReporter:
 
     def __init__(self, config):
         self.config = config
-        self.clauses: dict[str, ClauseResult] = {}
-        self.capability_of: dict[str, str] = {}  # capabilities: clause id -> the capability it checks
+        self.clauses: dict[tuple, ClauseResult] = {}  # (implementation id, clause id) -> its result
+        self.capability_of: dict[tuple, str] = {}  # capabilities: (implementation id, clause id) -> its capability
         self.collect_errors: list[dict] = []
         self.written: Path | None = None
         self.write_error: str | None = None
+        self.baseline: str | None = None  # what --xfail-write wrote
         self.interrupted = False
 
     # ---- gathering
@@ -160,10 +168,11 @@ class ConformanceReporter:
         area = getattr(report, "spec_area", None)
         if area is None:
             return
-        key = getattr(report, "spec_id", None) or catalogue.canonical_id(report.nodeid)
+        clause_id = getattr(report, "spec_id", None) or catalogue.canonical_id(report.nodeid)
+        key = (getattr(report, "spec_impl", ""), clause_id)
         clause = self.clauses.get(key)
         if clause is None:
-            clause = self.clauses[key] = ClauseResult(key, area, getattr(report, "spec_rule", ""))
+            clause = self.clauses[key] = ClauseResult(clause_id, area, getattr(report, "spec_rule", ""))
         if getattr(report, "spec_capability", None):
             self.capability_of[key] = report.spec_capability
         if clause.outcome == "failed":
@@ -209,38 +218,36 @@ class ConformanceReporter:
     def involved(self) -> bool:
         return bool(self.clauses or self.collect_errors)
 
-    def state(self):
-        state = selection.active(self.config)
-        if state is None and self.involved():
-            state = selection.resolve(self.config)  # xdist controller of a run that named no spec path
-        return state
-
-    def result(self) -> RunResult:
-        """What this run found, so far."""
+    def result(self, state=None) -> RunResult:
+        """What this run found so far about one implementation (default: the run's first)."""
         from spec_tests import generation
 
-        state = self.state()
-        return RunResult(
-            implementation={"spec": state.spec, "class": state.label, "file": state.source},
+        state = state or selection.resolve(self.config)
+        clauses = [clause for (impl, _), clause in self.clauses.items() if impl == state.id]
+        outcomes: dict[str, list[str]] = {}
+        for (impl, clause_id), name in self.capability_of.items():
+            if impl == state.id:
+                outcomes.setdefault(name, []).append(self.clauses[(impl, clause_id)].outcome)
+        result = RunResult(
+            implementation={"spec": state.spec, "class": state.label, "file": state.source, "id": state.id},
             profile={"name": state.profile, "contract": catalogue.PROFILES[state.profile]},
             versions={"runtime": generation.describe(), "python": platform.python_version(),
                       "pytest": pytest.__version__, "layer_spec": _spec_version()},
             date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            clauses=list(self.clauses.values()),
+            clauses=clauses,
             collection_errors=list(self.collect_errors),
             unmatched_xfail_entries=[vars(entry) for entry in xfail.unmatched_entries(self.config) or []],
             interrupted=self.interrupted,
             strict=strict(self.config),
-            rerun=rerun.rerun_prefix(self.config),
-            capabilities=self.capability_rows(state),
+            rerun=rerun.rerun_prefix(self.config, state),
+            capabilities=capabilities.rows(state.capabilities, outcomes, *capabilities.runtime()),
         )
+        repro.attach(result, state, generation.LEGACY)
+        return result
 
-    def capability_rows(self, state) -> list[dict]:
-        """Capabilities: the table of this run (Keras's Dense here, claimed or not, how the clauses ended)."""
-        outcomes: dict[str, list[str]] = {}
-        for key, name in self.capability_of.items():
-            outcomes.setdefault(name, []).append(self.clauses[key].outcome)
-        return capabilities.rows(state.capabilities, outcomes, *capabilities.runtime())
+    def results(self) -> list[RunResult]:
+        """One result per implementation of the run, in the order they were named."""
+        return [self.result(state) for state in selection.implementations(self.config)]
 
     # ---- writing
 
@@ -250,19 +257,21 @@ class ConformanceReporter:
             self.interrupted = True
         if not self.involved():
             return
-        result = self.result()
-        rerun.remember_causes(self.config, result)
+        results = self.results()
+        for result in results:
+            rerun.remember_causes(self.config, result)
+        self.baseline = xfail.write_baseline(self.config, results)
         target = self.config.getoption("layer_spec_report", None)
         if not target:
             return
         path = Path(self.config.invocation_params.dir, target)
         try:
-            data = result.to_dict()
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix.lower() == ".json":
+                data = results[0].to_dict() if len(results) == 1 else render.combined_dict(results)
                 path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
             else:
-                path.write_text(render_markdown(data), encoding="utf-8")
+                path.write_text(render.render_runs(results), encoding="utf-8")
             self.written = path
         except OSError as exc:
             self.write_error = f"could not write --spec-report {str(path)!r}: {exc}"
@@ -279,59 +288,15 @@ class ConformanceReporter:
 
     def _summarise(self, tr) -> None:
         if not self.involved():
-            self._write_unmatched(tr)
+            summary.write_unmatched(tr, xfail.unmatched_entries(self.config))
             return
-        result = self.result()
-        impl, profile = result.implementation, result.profile["name"]
-        failed, advisory = result.causes(), result.causes("advisory")
-        if failed or advisory:
-            tr.write_sep("=", "layer-spec causes")
-        if failed:
-            tr.write_line(causes.describe(failed), bold=True, red=True)
-            for line in causes.lines(failed, result.rerun):
-                tr.write_line(line)
-        if advisory:
-            tr.write_line(causes.describe(advisory, "advisory", "advisories") + "; advisories are failed SHOULD "
-                          "clauses: they do not decide the verdict (--spec-strict makes them count)", yellow=True)
-            for line in causes.lines(advisory, result.rerun):
-                tr.write_line(line)
-        tr.write_sep("=", "layer-spec conformance")
-        tr.write_line(f"implementation {impl['spec']} -> {impl['class']} ({impl['file']})")
-        tr.write_line(f"profile {profile}; {result.versions['runtime']}")
-        areas = result.areas()
-        width = max([len("area"), len("total")] + [len(area) for area in areas]) + 2
-        tr.write_line("area".ljust(width) + "".join(key.rjust(9) for key in OUTCOMES))
-        for area, row in areas.items():
-            tr.write_line(area.ljust(width) + "".join(str(row[key]).rjust(9) for key in OUTCOMES))
-        totals = result.totals()
-        tr.write_line("total".ljust(width) + "".join(str(totals[key]).rjust(9) for key in OUTCOMES))
-        for line in capabilities.terminal_lines(result.capabilities):
-            tr.write_line(line)
-        for error in result.collection_errors:
-            tr.write_line(f"import error: {error['id']}: {error['message']}", red=True)
-        xpassed = result.of("xpassed")
-        if xpassed:
-            tr.write_line(f"{len(xpassed)} clause(s) listed in --xfail-file now pass; remove them from the file:",
-                          yellow=True)
-            for clause in xpassed:
-                tr.write_line(f"  {clause.id}")
-        self._write_unmatched(tr)
-        verdict, details = result.verdict()
-        markup = {CONFORMS: {"green": True}, DOES_NOT_CONFORM: {"red": True}}.get(verdict, {"yellow": True})
-        tr.write_line(f"{impl['spec']} ({impl['class']}), profile {profile}: {result.headline()} - {details}",
-                      bold=True, **markup)
+        summary.write(tr, self.results(), selection.refused(self.config), xfail.unmatched_entries(self.config))
+        if self.baseline is not None:
+            tr.write_line(self.baseline)
         if self.written is not None:
             tr.write_line(f"conformance report written to {self.written}")
         if self.write_error:
             tr.write_line(self.write_error, red=True)
-
-    def _write_unmatched(self, tr) -> None:
-        unmatched = xfail.unmatched_entries(self.config)
-        if not unmatched:
-            return
-        tr.write_line(f"{len(unmatched)} --xfail-file entry(ies) match no collected clause:", yellow=True)
-        for entry in unmatched:
-            tr.write_line(f"  {entry.where}: {entry.pattern}")
 
 
 __all__ = ["REPORTER", "ConformanceReporter", "failure_message"]

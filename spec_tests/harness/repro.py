@@ -109,12 +109,13 @@ def arguments(clause_id: str, impl: str, profile: str = "dense", parameters: dic
     from spec_tests.harness import selection
 
     module_name, function_name, _ = split_id(clause_id)
-    cls, _ = selection.load_impl(impl)
+    cls, source = selection.load_impl(impl)
+    state = selection.SpecState(spec=impl, cls=cls, profile=profile, source=source)
     module = importlib.import_module(module_name)
     function = inspect.unwrap(getattr(module, function_name))
     params = _case_parameters(clause_id) if parameters is None else parameters
     with tempfile.TemporaryDirectory(prefix="layer-spec-repro-") as tmp, contextlib.ExitStack() as stack:
-        fixtures = _Fixtures(module, stack, Path(tmp), {"layer_cls": cls, "profile": profile})
+        fixtures = _Fixtures(module, stack, Path(tmp), {"layer_impl": state, "layer_cls": cls, "profile": profile})
         for autouse in ("_clean_keras_session",):
             fixtures.get(autouse)
         names = [name for name in inspect.signature(function).parameters if name not in params]
@@ -169,4 +170,20 @@ def snippet(clause_id: str, impl: str, profile: str, versions: dict, seed: int, 
     ])
 
 
-__all__ = ["arguments", "run", "snippet", "split_id"]
+def attach(result, state, legacy: bool) -> None:
+    """Give every failed clause and every advisory of ``result`` (a RunResult of ``state``) its reproduction."""
+    import sys
+
+    from spec_tests.backend import BACKEND
+
+    seed = getattr(sys.modules.get(f"{SPEC_PACKAGE}.conftest"), "SEED", 1234)
+    impl = state.spec
+    if impl.startswith("layer-spec-object:"):  # a class handed over as an object: name it as best we can
+        impl = f"{state.cls.__module__}:{state.cls.__qualname__}"
+    for clause in result.clauses:
+        if clause.outcome in ("failed", "advisory") and not clause.repro:
+            clause.repro = snippet(clause.id, impl, state.profile, result.versions, seed, clause.message, legacy,
+                                   BACKEND)
+
+
+__all__ = ["arguments", "attach", "run", "snippet", "split_id"]

@@ -30,25 +30,25 @@ def pytest_addoption(parser):
                          "name each cause shows after `rerun:`; repeatable)")
 
 
-def _cache_entry(config) -> str:
+def _cache_entry(spec: str, profile: str) -> str:
     from spec_tests import generation
 
-    state = selection.resolve(config)
-    return f"{state.spec}|{state.profile}|{generation.GENERATION}"
+    return f"{spec}|{profile}|{generation.GENERATION}"
 
 
-def rerun_prefix(config) -> str:
-    """The command that reruns one cause of this run, less the cause's name; '' without pytest's cache."""
+def rerun_prefix(config, state=None) -> str:
+    """The command that reruns one cause of ``state`` (default: the run's first implementation), less the
+    cause's name; '' without pytest's cache. ``layer-spec check`` passes its own command as a template."""
     if getattr(config, "cache", None) is None:
         return ""
+    state = state or selection.resolve(config)
+    impl = shlex.quote(state.choice)
     if os.environ.get(RERUN_ENV):
-        return os.environ[RERUN_ENV]
+        return os.environ[RERUN_ENV].replace("{impl}", impl)
     from spec_tests import generation
 
-    state = selection.resolve(config)
     legacy = "TF_USE_LEGACY_KERAS=1 " if generation.LEGACY else ""
-    impl = shlex.quote(state.spec)
-    return f"{legacy}pytest --pyargs spec_tests --impl {impl} --profile {state.profile} --spec-cause"
+    return f"{legacy}pytest --pyargs spec_tests --impl {impl} --spec-cause"
 
 
 def remember_causes(config, result) -> None:
@@ -57,7 +57,7 @@ def remember_causes(config, result) -> None:
     if cache is None:
         return
     stored = cache.get(CAUSES_CACHE, {})
-    entry = stored.setdefault(_cache_entry(config), {})
+    entry = stored.setdefault(_cache_entry(result.implementation["spec"], result.profile["name"]), {})
     for outcome in ("failed", "advisory"):
         for cause in result.causes(outcome):
             entry[cause.slug] = [clause.id for clause in cause.clauses]
@@ -69,10 +69,12 @@ def pytest_collection_modifyitems(config, items):
     if not wanted or not items:
         return
     cache = getattr(config, "cache", None)
-    known = (cache.get(CAUSES_CACHE, {}) if cache is not None else {}).get(_cache_entry(config), {})
+    state = selection.resolve(config)
+    entry = _cache_entry(state.spec, state.profile)
+    known = (cache.get(CAUSES_CACHE, {}) if cache is not None else {}).get(entry, {})
     unknown = [name for name in wanted if name not in known]
     if unknown:
-        spec, profile, generation = _cache_entry(config).split("|")
+        spec, profile, generation = entry.split("|")
         raise pytest.UsageError(
             f"--spec-cause {', '.join(unknown)}: no such cause in the last runs of {spec} (profile {profile}, Keras "
             f"{generation}) in this folder; known: {', '.join(sorted(known)) or 'none (run the whole check first)'}")

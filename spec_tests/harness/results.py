@@ -41,6 +41,7 @@ class ClauseResult:
     pitfall_name: str | None = None  # the hint table's entry recognised in the failure (hints.HINTS)
     origin: str = ""  # "path:line in func": the innermost frame of the implementation's code the error passed
     origin_type: str = ""  # the type of the exception raised there
+    repro: str = ""  # a failure's standalone reproduction, as Python source (spec_tests/harness/repro.py)
 
     @property
     def name(self) -> str:
@@ -54,7 +55,8 @@ class ClauseResult:
         return {"id": self.id, "area": self.area, "clause": self.name, "rule": self.rule, "level": self.level,
                 "outcome": self.outcome, "hint": self.hint, "pitfall": self.pitfall, "message": self.message,
                 "phase": self.when, "reason": self.reason, "exception": self.exc_type,
-                "pitfall_name": self.pitfall_name, "origin": self.origin, "origin_exception": self.origin_type}
+                "pitfall_name": self.pitfall_name, "origin": self.origin, "origin_exception": self.origin_type,
+                "repro": self.repro}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClauseResult":
@@ -62,7 +64,8 @@ class ClauseResult:
                    hint=data.get("hint"), pitfall=data.get("pitfall"), message=data.get("message", ""),
                    when=data.get("phase", ""), reason=data.get("reason", ""), level=data.get("level", MUST),
                    exc_type=data.get("exception", ""), pitfall_name=data.get("pitfall_name"),
-                   origin=data.get("origin", ""), origin_type=data.get("origin_exception", ""))
+                   origin=data.get("origin", ""), origin_type=data.get("origin_exception", ""),
+                   repro=data.get("repro", ""))
 
 
 @dataclasses.dataclass
@@ -150,6 +153,12 @@ class RunResult:
         if totals["xfailed"]:
             details += f"; {totals['xfailed']} known failure(s) excused by --xfail-file"
         return CONFORMS, details
+
+    def render_markdown(self) -> str:
+        """This result as the Markdown conformance report (what ``--spec-report report.md`` writes)."""
+        from spec_tests.harness.render import render_markdown
+
+        return render_markdown(self.to_dict())
 
     @property
     def conforms(self) -> bool:

@@ -1,28 +1,26 @@
-"""Selection: the one place where the implementation under test and its profile are chosen.
+"""Selection: the one place where the implementations under test, their profiles and claims are chosen.
 
+* ``--impl SPEC`` (repeatable), else ``LAYER_SPEC_IMPL`` (comma- or newline-separated), else the ini key
+  ``layer_spec_impl`` (one per line, e.g. in ``[tool.pytest.ini_options]``): ``dotted.module:Class`` or
+  ``path/to/file.py:Class``, optionally ``@seed``/``@dense`` to give that class its own profile;
+* ``--profile dense|seed``, else ``LAYER_SPEC_PROFILE``, else ``layer_spec_profile``: the contract promised by
+  every implementation that names no profile of its own;
+* the capabilities each claims beyond that contract (:func:`claimed_capabilities`): its class attribute
+  ``layer_spec_capabilities``, plus ``--capabilities a,b``, else ``LAYER_SPEC_CAPABILITIES``, else the ini key
+  ``layer_spec_capabilities``.
 
-* ``--impl SPEC`` or ``LAYER_SPEC_IMPL``: ``dotted.module:Class`` or ``path/to/file.py:Class``;
-* ``--profile dense|seed`` or ``LAYER_SPEC_PROFILE``: which contract the class promises;
-* the capabilities it claims beyond that contract (:func:`claimed_capabilities`): its class attribute
-  ``layer_spec_capabilities``, ``--capabilities a,b`` or ``LAYER_SPEC_CAPABILITIES``.
-
-Everything else (the clauses' fixtures, the report, the benchmarks) receives
-the choice through :func:`spec_state` or :func:`active`. This part also prints
-the run's header and skips the clauses a profile does not promise. It stays
-dormant in pytest runs that do not collect ``spec_tests`` and name no
-implementation, so installing the package never slows down or changes another
-project's test run.
+Flags win over the environment, which wins over the ini file. With several implementations every clause runs
+once per implementation (the fixture ``layer_impl`` is parametrized, and test ids carry the implementation's
+short id); with one, ids are the spec's own. Everything else receives the choice through the ``layer_impl``
+fixture, :func:`state_of` (an item's implementation) or :func:`implementations`. This part also prints the run's
+header and skips the clauses an implementation's profile or claims leave out. It stays dormant in pytest runs
+that do not collect ``spec_tests`` and name no implementation by flag or environment.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import importlib.util
-import inspect
 import os
-import sys
-from pathlib import Path
+import re
 
 import pytest
 
@@ -30,149 +28,67 @@ from spec_tests.harness import capabilities
 from spec_tests.harness.catalogue import (
     CAPABILITIES, CAPABILITY_MARKER, DEFAULT_PROFILE, PROFILES, SEED_MARKER, capability_of, is_spec_item,
 )
+from spec_tests.harness.impls import (  # noqa: F401 - re-exported: the loading of a class lives in impls.py
+    ImplSpecError, SpecState, load_impl, register_object, short_ids, split_choice,
+)
 
 DEFAULT_IMPL = "layers:MyDenseLayer"
 #: The class attribute by which a layer claims capabilities: a name or a sequence of names.
 CAPABILITIES_ATTRIBUTE = "layer_spec_capabilities"
+#: The fixture that carries one implementation (parametrized when a run checks several).
+IMPL_FIXTURE = "layer_impl"
 
+#: The spec's own warning filters, wherever it runs: the deprecation warnings that Keras, TensorFlow and their
+#: dependencies raise while the spec imports and exercises them say nothing about the layer under test.
+LIBRARY_WARNINGS = tuple(
+    f"ignore::{category}:(keras|tf_keras|tensorflow|jax|jaxlib|torch|h5py|google|absl|numpy|ml_dtypes|optree|hypothesis)"
+    for category in ("DeprecationWarning", "PendingDeprecationWarning", "FutureWarning")
+)
+#: The same, for the clauses themselves (applied to every spec item).
+CLAUSE_WARNINGS = ("ignore::DeprecationWarning", "ignore::PendingDeprecationWarning")
 
-class ImplSpecError(Exception):
-    """The ``--impl`` value cannot be turned into a Keras layer class."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SpecState:
-    spec: str
-    cls: type
-    profile: str
-    source: str
-    capabilities: frozenset = frozenset()  # the capabilities the class claims (see claimed_capabilities)
-
-    @property
-    def label(self) -> str:
-        return f"{self.cls.__module__}.{self.cls.__qualname__}"
-
-
-_STATE_KEY = pytest.StashKey[SpecState]()
+_STATES = pytest.StashKey[tuple]()
+_REFUSED = pytest.StashKey[list]()
 _CONFIG: list = []
 
 
-def add_option(parser, flag: str, help: str, **kwargs) -> None:
-    """Add ``--flag`` to the spec's option group, stored as ``layer_spec_<flag>`` (default None)."""
+def add_option(parser, flag: str, help: str, ini: str | None = None, ini_type: str | None = None,
+               **kwargs) -> None:
+    """Add ``--flag`` to the spec's option group, stored as ``layer_spec_<flag>`` (default None), and, when
+    ``ini`` is given, the pytest ini key of the same setting (read by :func:`setting`)."""
     group = parser.getgroup("layer-spec", "executable spec for custom Keras dense layers")
     kwargs.setdefault("dest", "layer_spec_" + flag.lstrip("-").replace("-", "_"))
     kwargs.setdefault("default", None)
     group.addoption(flag, help=help, **kwargs)
+    if ini:
+        parser.addini(ini, help=f"{help} (the ini form of {flag})", type=ini_type)
+
+
+def setting(config, dest: str, env: str, ini: str | None = None):
+    """A setting's value and where it came from: the flag, else the environment variable, else the ini key."""
+    value = config.getoption(dest, None)
+    if value not in (None, [], False):
+        return value, "--" + dest.removeprefix("layer_spec_").replace("_", "-")
+    if os.environ.get(env, "").strip():
+        return os.environ[env], env
+    if ini:
+        value = config.getini(ini)
+        if value not in (None, "", [], False):
+            return value, f"ini {ini}"
+    return None, None
 
 
 def pytest_addoption(parser):
-    add_option(parser, "--impl", metavar="SPEC",
-               help="layer class under test: dotted.module:Class or path/to/file.py:Class "
-               f"(default: $LAYER_SPEC_IMPL, else {DEFAULT_IMPL})")
-    add_option(parser, "--profile", choices=tuple(PROFILES),
-               help="contract the class promises: dense (default) or seed (the tutorial's Cls(num_outputs), kernel "
+    add_option(parser, "--impl", metavar="SPEC", action="append", ini="layer_spec_impl", ini_type="linelist",
+               help="layer class under test, repeatable: dotted.module:Class or path/to/file.py:Class, optionally "
+               f"@seed/@dense for its own profile (default: $LAYER_SPEC_IMPL, else {DEFAULT_IMPL})")
+    add_option(parser, "--profile", choices=tuple(PROFILES), ini="layer_spec_profile", ini_type="string",
+               help="contract the classes promise: dense (default) or seed (the tutorial's Cls(num_outputs), kernel "
                "only); default: $LAYER_SPEC_PROFILE, else dense")
-    add_option(parser, "--capabilities", metavar="A,B",
-               help="capabilities the class claims beyond the core contract, comma-separated, on top of its class "
-               f"attribute {CAPABILITIES_ATTRIBUTE}: {', '.join(CAPABILITIES)} (default: $LAYER_SPEC_CAPABILITIES)")
-
-
-#: Classes handed over as objects (the in-process API), by the private spec that names them.
-_OBJECTS: dict[str, type] = {}
-_OBJECT_PREFIX = "layer-spec-object:"
-
-
-def register_object(cls: type) -> str:
-    """A spec for a class object: ``module:Class`` when that imports to the very same class, else a private
-    ``layer-spec-object:<module>.<Class>#<n>`` that :func:`load_impl` resolves in this process only."""
-    spec = f"{cls.__module__}:{cls.__qualname__}"
-    try:
-        if load_impl(spec)[0] is cls:
-            return spec
-    except ImplSpecError:
-        pass
-    key = f"{_OBJECT_PREFIX}{cls.__module__}.{cls.__qualname__}#{len(_OBJECTS)}"
-    _OBJECTS[key] = cls
-    return key
-
-
-def load_impl(spec: str) -> tuple[type, str]:
-    """Import the class named by ``spec``; return it and the file it came from."""
-    from spec_tests import generation
-
-    if spec in _OBJECTS:
-        cls = _OBJECTS[spec]
-        return cls, str(inspect.getsourcefile(cls) or "?") if _has_source(cls) else "?"
-    module_part, sep, class_name = spec.strip().rpartition(":")
-    if not sep or not module_part or not class_name:
-        raise ImplSpecError(
-            f"--impl {spec!r}: expected 'dotted.module:Class' or 'path/to/file.py:Class'"
-        )
-    if module_part.endswith(".py") or "/" in module_part or os.sep in module_part:
-        module = _import_file(spec, Path(module_part))
-    else:
-        try:
-            module = importlib.import_module(module_part)
-        except ImportError as exc:
-            raise ImplSpecError(f"--impl {spec!r}: cannot import module {module_part!r}: {exc}") from exc
-    try:
-        cls = getattr(module, class_name)
-    except AttributeError as exc:
-        raise ImplSpecError(
-            f"--impl {spec!r}: module {module.__name__!r} ({getattr(module, '__file__', '?')}) "
-            f"has no attribute {class_name!r} ({exc})"
-        ) from None
-    if not inspect.isclass(cls) or not issubclass(cls, generation.Layer):
-        hint = ""
-        if inspect.isclass(cls) and _is_other_generation_layer(cls):
-            other = "tf_keras" if generation.LEGACY else "keras"
-            hint = (
-                f" It is a layer of the other Keras generation: this session runs Keras {generation.GENERATION}"
-                f" (TF_USE_LEGACY_KERAS={'1' if generation.LEGACY else 'unset'}), and {other} layers belong to the other one."
-                + (" Use --impl tf_keras.layers:Dense for legacy Keras 2's own Dense." if generation.LEGACY else "")
-            )
-        raise ImplSpecError(
-            f"--impl {spec!r}: {class_name} is not a subclass of {generation.Layer.__module__}.Layer "
-            f"(got {cls!r}).{hint}"
-        )
-    source = inspect.getsourcefile(cls) or getattr(module, "__file__", None) or "?"
-    return cls, str(source)
-
-
-def _has_source(cls) -> bool:
-    try:
-        return inspect.getsourcefile(cls) is not None
-    except TypeError:
-        return False
-
-
-def _is_other_generation_layer(cls) -> bool:
-    return any(base.__module__.split(".")[0] in ("keras", "tf_keras") and base.__name__ == "Layer" for base in cls.__mro__)
-
-
-def _import_file(spec: str, path: Path):
-    path = path.expanduser()
-    if not path.is_file():
-        raise ImplSpecError(f"--impl {spec!r}: no such file {str(path)!r} (from {os.getcwd()})")
-    path = path.resolve()
-    folder = str(path.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # so that the file can import its neighbours
-    name = path.stem
-    existing = sys.modules.get(name)
-    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path:
-        return existing
-    if existing is not None:
-        name = f"_layer_spec_impl_{name}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as exc:
-        del sys.modules[name]
-        raise ImplSpecError(f"--impl {spec!r}: importing {str(path)!r} failed: {type(exc).__name__}: {exc}") from exc
-    return module
+    add_option(parser, "--capabilities", metavar="A,B", ini="layer_spec_capabilities", ini_type="string",
+               help="capabilities the classes claim beyond the core contract, comma-separated, on top of their "
+               f"class attribute {CAPABILITIES_ATTRIBUTE}: {', '.join(CAPABILITIES)} "
+               "(default: $LAYER_SPEC_CAPABILITIES)")
 
 
 def _names(value, where: str) -> set[str]:
@@ -192,32 +108,34 @@ def claimed_capabilities(config, cls) -> frozenset[str]:
     * the running generation's own ``keras.layers.Dense`` claims what the catalogue says it has on this generation
       and backend (so ``--impl keras.layers:Dense`` checks Dense's capabilities);
     * any class claims the names in its attribute ``layer_spec_capabilities`` (inherited like any attribute);
-    * and those of ``--capabilities a,b``, else of ``LAYER_SPEC_CAPABILITIES``.
+    * and those of ``--capabilities a,b``, else ``LAYER_SPEC_CAPABILITIES``, else the ini key
+      ``layer_spec_capabilities`` (for every implementation of the run).
 
-    An unknown name is an :class:`ImplSpecError`. Further sources (pytest ini keys) belong here too, so that
-    every claim is resolved in this one function.
+    An unknown name is an :class:`ImplSpecError`.
     """
     from spec_tests import generation
 
     claimed = set(capabilities.dense_capabilities(*capabilities.runtime())) if cls is generation.Dense else set()
     claimed |= _names(getattr(cls, CAPABILITIES_ATTRIBUTE, ()), f"{cls.__qualname__}.{CAPABILITIES_ATTRIBUTE}")
-    requested = config.getoption("layer_spec_capabilities", None)
-    where = "--capabilities"
-    if requested is None:
-        requested, where = os.environ.get("LAYER_SPEC_CAPABILITIES", ""), "LAYER_SPEC_CAPABILITIES"
-    return frozenset(claimed | _names(requested, where))
+    requested, where = setting(config, "layer_spec_capabilities", "LAYER_SPEC_CAPABILITIES", "layer_spec_capabilities")
+    return frozenset(claimed | _names(requested or "", where or "--capabilities"))
 
 
-def _requested(config) -> tuple[str | None, str | None]:
-    return (
-        config.getoption("layer_spec_impl") or os.environ.get("LAYER_SPEC_IMPL") or None,
-        config.getoption("layer_spec_profile") or os.environ.get("LAYER_SPEC_PROFILE") or None,
-    )
+def requested_impls(config) -> tuple[list[str], str]:
+    """The implementations this run names, and where they came from (default: the reference layer)."""
+    value, where = setting(config, "layer_spec_impl", "LAYER_SPEC_IMPL", "layer_spec_impl")
+    if value is None:
+        return [DEFAULT_IMPL], "default"
+    if isinstance(value, str):
+        value = re.split(r"[,\n]", value)
+    return [item.strip() for item in value if item.strip()], where
 
 
 def _runs_spec(config) -> bool:
-    impl, profile = _requested(config)
-    if impl or profile:
+    """Whether this run involves the spec: a flag or variable names an implementation, or it collects spec_tests."""
+    if config.getoption("layer_spec_impl", None) or config.getoption("layer_spec_profile", None):
+        return True
+    if os.environ.get("LAYER_SPEC_IMPL", "").strip() or os.environ.get("LAYER_SPEC_PROFILE", "").strip():
         return True
     return any("spec_tests" in str(place) for place in config.args)
 
@@ -230,7 +148,9 @@ def pytest_configure(config):
                             "contract; it runs only when the layer claims it")
     _CONFIG[:] = [config]
     if _runs_spec(config):
-        resolve(config)
+        for line in LIBRARY_WARNINGS:
+            config.addinivalue_line("filterwarnings", line)
+        implementations(config)
         _keep_hypothesis_out_of_cwd(config)
 
 
@@ -246,74 +166,137 @@ def _keep_hypothesis_out_of_cwd(config) -> None:
     set_hypothesis_home_dir(factory.getbasetemp() / "hypothesis")
 
 
-def resolve(config) -> SpecState:
-    """Resolve ``--impl``/``--profile`` once; a bad value is a single usage error."""
-    state = config.stash.get(_STATE_KEY, None)
-    if state is not None:
-        return state
-    impl, profile = _requested(config)
-    impl = impl or DEFAULT_IMPL
-    profile = profile or DEFAULT_PROFILE
-    if profile not in PROFILES:
-        raise pytest.UsageError(f"--profile/LAYER_SPEC_PROFILE {profile!r}: expected one of {', '.join(PROFILES)}")
-    try:
-        cls, source = load_impl(impl)
-        claimed = claimed_capabilities(config, cls)
-    except ImplSpecError as exc:
-        raise pytest.UsageError(str(exc)) from None
+def implementations(config) -> tuple[SpecState, ...]:
+    """Resolve every implementation of the run once; a bad value is a single usage error.
+
+    An implementation that cannot run on this backend (``spec_tests/harness/portable.py``) is left out with its
+    reason (:func:`refused`); when that leaves none, it is a usage error.
+    """
+    states = config.stash.get(_STATES, None)
+    if states is not None:
+        return states
     from spec_tests.harness import portable
 
-    refusal = portable.refusal(cls)  # a TensorFlow-only layer on another backend: one message, not one per clause
-    if refusal:
-        raise pytest.UsageError(f"--impl {impl!r}: {refusal}")
-    state = SpecState(spec=impl, cls=cls, profile=profile, source=source, capabilities=claimed)
-    config.stash[_STATE_KEY] = state
-    return state
+    choices, _ = requested_impls(config)
+    default_profile, where = setting(config, "layer_spec_profile", "LAYER_SPEC_PROFILE", "layer_spec_profile")
+    if default_profile is not None and default_profile not in PROFILES:
+        raise pytest.UsageError(f"{where} {default_profile!r}: expected one of {', '.join(PROFILES)}")
+    found, refused = [], []
+    for choice in dict.fromkeys(choices):
+        spec, profile = split_choice(choice)
+        try:
+            cls, source = load_impl(spec)
+            claimed = claimed_capabilities(config, cls)
+        except ImplSpecError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        refusal = portable.refusal(cls)  # a TensorFlow-only layer on another backend: one message, not one per clause
+        if refusal:
+            refused.append((spec, refusal))
+            continue
+        found.append(SpecState(spec=spec, cls=cls, profile=profile or default_profile or DEFAULT_PROFILE,
+                               source=source, capabilities=claimed))
+    if not found:
+        raise pytest.UsageError("; ".join(f"--impl {spec!r}: {why}" for spec, why in refused))
+    states = tuple(SpecState(**{**vars(state), "id": ident}) for state, ident in zip(found, short_ids(found)))
+    config.stash[_STATES], config.stash[_REFUSED] = states, refused
+    return states
+
+
+def refused(config) -> list[tuple[str, str]]:
+    """The implementations left out of this run because they cannot run on its backend: (spec, reason)."""
+    return config.stash.get(_REFUSED, [])
+
+
+def resolve(config) -> SpecState:
+    """The run's first implementation (the only one, in most runs)."""
+    return implementations(config)[0]
 
 
 def spec_state() -> SpecState:
-    """The implementation and profile of this run (for fixtures and tools)."""
+    """The run's first implementation, for code outside a test item's reach."""
     return resolve(_CONFIG[0])
 
 
+def several(config) -> bool:
+    return len(implementations(config)) > 1
+
+
+def state_of(item) -> SpecState:
+    """The implementation a collected item checks."""
+    callspec = getattr(item, "callspec", None)
+    state = callspec.params.get(IMPL_FIXTURE) if callspec is not None else None
+    return state if isinstance(state, SpecState) else resolve(item.config)
+
+
+def base_id(nodeid: str, state: SpecState) -> str:
+    """``...::test_x[MyDense-relu]`` -> ``...::test_x[relu]``: a node id without its implementation's id."""
+    head, bracket, case = nodeid.partition("[")
+    if not bracket or not state.id:
+        return nodeid
+    case = case[:-1]
+    for rest in (case.removeprefix(f"{state.id}-"), case.removesuffix(f"-{state.id}")):
+        if rest != case:
+            return f"{head}[{rest}]"
+    return head if case == state.id else nodeid
+
+
+def pytest_generate_tests(metafunc):
+    """With several implementations, every spec test that uses one runs once per implementation."""
+    if IMPL_FIXTURE not in metafunc.fixturenames or not metafunc.module.__name__.startswith("spec_tests."):
+        return
+    states = implementations(metafunc.config)
+    if len(states) > 1:
+        metafunc.parametrize(IMPL_FIXTURE, states, ids=[state.id for state in states], indirect=True,
+                             scope="session")
+
+
 def pytest_report_header(config):
-    state = config.stash.get(_STATE_KEY, None)
-    if state is None:
+    states = config.stash.get(_STATES, None)
+    if states is None:
         return None
     from spec_tests import generation
 
-    return [
-        f"layer-spec: impl {state.spec} -> {state.label} ({state.source})",
-        f"layer-spec: profile {state.profile}: {PROFILES[state.profile]}",
-        f"layer-spec: capabilities claimed: {', '.join(sorted(state.capabilities)) or 'none'}; keras Dense has here: "
-        f"{', '.join(capabilities.dense_capabilities(*capabilities.runtime())) or 'none'}",
-        f"layer-spec: {generation.describe()}",
-    ]
+    lines = []
+    for state in states:
+        prefix = f"layer-spec: [{state.id}] " if len(states) > 1 else "layer-spec: "
+        lines += [
+            f"{prefix}impl {state.spec} -> {state.label} ({state.source})",
+            f"{prefix}profile {state.profile}: {PROFILES[state.profile]}",
+            f"{prefix}capabilities claimed: {', '.join(sorted(state.capabilities)) or 'none'}",
+        ]
+    lines += [f"layer-spec: not run: {spec}: {why}" for spec, why in refused(config)]
+    lines += [f"layer-spec: keras Dense has here: "
+              f"{', '.join(capabilities.dense_capabilities(*capabilities.runtime())) or 'none'}",
+              f"layer-spec: {generation.describe()}"]
+    return lines
 
 
 def pytest_collection_modifyitems(config, items):
-    state = config.stash.get(_STATE_KEY, None)
-    if state is None:
+    if config.stash.get(_STATES, None) is None:
         if not any(is_spec_item(item) for item in items):
             return
-        state = resolve(config)
-    if state.profile == "seed":
-        skip = pytest.mark.skip(reason="not in the seed profile's contract (Cls(num_outputs), kernel only)")
-        for item in items:
-            if is_spec_item(item) and item.get_closest_marker(SEED_MARKER) is None:
-                item.add_marker(skip)
+        implementations(config)
     runtime = capabilities.runtime()
+    seed_skip = pytest.mark.skip(reason="not in the seed profile's contract (Cls(num_outputs), kernel only)")
     for item in items:
-        name = capability_of(item) if is_spec_item(item) else None
+        if not is_spec_item(item):
+            continue
+        for line in CLAUSE_WARNINGS:
+            item.add_marker(pytest.mark.filterwarnings(line))
+        state = state_of(item)
+        if state.profile == "seed" and item.get_closest_marker(SEED_MARKER) is None:
+            item.add_marker(seed_skip)
+        name = capability_of(item)
         reason = name and capabilities.skip_reason(name, state.capabilities, *runtime)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def active(config) -> SpecState | None:
-    """The run's resolved implementation and profile, or None while this pytest run does not involve the spec.
+    """The run's first implementation, or None while this pytest run does not involve the spec.
 
     For the other plugin parts (report, benchmarks): they stay dormant while this returns None.
     It never resolves anything itself.
     """
-    return config.stash.get(_STATE_KEY, None)
+    states = config.stash.get(_STATES, None)
+    return states[0] if states else None

@@ -13,7 +13,18 @@ written from the package (``spec_tests/...``), as the lines above, from inside
 it (``test_build.py::...``), or exactly as pytest prints them. The reason
 starts at the first ``#`` that follows whitespace. Entries that match no
 collected clause are reported: an :class:`XfailFileWarning`, and a list the
-report part prints (``unmatched_entries``).
+report part prints (``unmatched_entries``); an entry whose clause passes is
+reported with "remove this line from PATH:N".
+
+The file comes from ``--xfail-file``, else ``LAYER_SPEC_XFAIL_FILE``, else the
+ini key ``layer_spec_xfail_file`` (relative to the rootdir). When a run checks
+several implementations, an entry without an implementation's id applies to
+all of them, and one with it (``test_x[MyDense-relu]``, as pytest prints it) to
+that one only.
+
+``--xfail-write PATH`` writes a run's failures (failed clauses, advisories, and
+those still failing under an xfail file) as such a file: adopt the spec on an
+existing layer with it, then fail only on regressions.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from spec_tests.harness.catalogue import canonical_id, is_clause, item_ids
-from spec_tests.harness.selection import add_option
+from spec_tests.harness.selection import add_option, base_id, implementations, setting, state_of
 
 
 class XfailFileWarning(pytest.PytestWarning):
@@ -69,20 +80,51 @@ _UNMATCHED = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser):
-    add_option(parser, "--xfail-file", metavar="PATH",
+    add_option(parser, "--xfail-file", metavar="PATH", ini="layer_spec_xfail_file", ini_type="string",
                help="clauses expected to fail: one test id or id prefix per line, optional '# reason' after it, "
-               "'#' comment lines; entries that match no clause are warned about")
+               "'#' comment lines; entries that match no clause are warned about (default: $LAYER_SPEC_XFAIL_FILE)")
+    add_option(parser, "--xfail-write", metavar="PATH",
+               help="after the run, write its failed clauses (and advisories) to PATH as an xfail file, one line per "
+               "clause with a one-line reason: the baseline a later run passes with --xfail-file PATH")
 
 
 def pytest_configure(config):
-    path = config.getoption("layer_spec_xfail_file", None)
+    path, where = setting(config, "layer_spec_xfail_file", "LAYER_SPEC_XFAIL_FILE", "layer_spec_xfail_file")
     if not path:
         return
-    path = Path(config.invocation_params.dir, path)
+    base = config.rootpath if where and where.startswith("ini") else config.invocation_params.dir
+    path = Path(base, path)
     try:
         config.stash[_ENTRIES] = parse_xfail_file(path)
     except OSError as exc:
-        raise pytest.UsageError(f"--xfail-file {str(path)!r}: {exc.strerror or exc}") from None
+        raise pytest.UsageError(f"{where} {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def write_baseline(config, results) -> str | None:
+    """``--xfail-write PATH``: write every failed clause and advisory of ``results`` as an xfail file; return the
+    line the summary prints (None without the option)."""
+    target = config.getoption("layer_spec_xfail_write", None)
+    if not target:
+        return None
+    several = len(results) > 1
+    lines = ["# layer-spec baseline, written by --xfail-write: the clauses these implementations failed.",
+             "# Run with --xfail-file to pass while they still fail; a line whose clause passes is reported.", ""]
+    count = 0
+    for result in results:
+        ident = result.implementation.get("id", "")
+        for clause in result.of("failed") + result.of("advisory") + result.of("xfailed"):
+            clause_id = clause.id
+            if several:  # name the implementation's own case: pytest's id with the implementation's id
+                head, bracket, case = clause_id.partition("[")
+                clause_id = f"{head}[{ident}-{case}" if bracket else f"{head}[{ident}]"
+            reason = clause.reason if clause.outcome == "xfailed" else (clause.first_line or clause.outcome)
+            reason = " ".join(reason.split())[:160]
+            lines.append(f"{clause_id}  # {reason}")
+            count += 1
+    path = Path(config.invocation_params.dir, target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"--xfail-write: {count} clause(s) written to {path}; pass --xfail-file {target} to fail only on new ones"
 
 
 def unmatched_entries(config) -> list[XfailEntry] | None:
@@ -99,7 +141,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if not is_clause(item):
             continue
-        hits = [entry for entry in entries if entry.matches(item_ids(item))]
+        hits = [entry for entry in entries if entry.matches(_names(item))]
         if hits:
             matched.update(hits)
             item.add_marker(pytest.mark.xfail(reason=f"{hits[0].reason} [{hits[0].where}]", strict=False))
@@ -114,11 +156,23 @@ def pytest_xdist_node_collection_finished(node, ids):
     entries = config.stash.get(_ENTRIES, None)
     if not entries or unmatched_entries(config) is not None:
         return
+    states = implementations(config)
     all_ids = []
     for nodeid in ids:
         canonical = canonical_id(nodeid)
-        all_ids += [nodeid, canonical, canonical.removeprefix("spec_tests/")]
+        for name in (nodeid, canonical):
+            all_ids += [name, name.removeprefix("spec_tests/")]
+            all_ids += [base_id(name, state) for state in states]
+            all_ids += [base_id(name, state).removeprefix("spec_tests/") for state in states]
     _report_unmatched(config, [entry for entry in entries if not entry.matches(all_ids)])
+
+
+def _names(item) -> list[str]:
+    """How an entry may name an item: its ids, and, when the run checks several implementations, its ids without
+    the implementation's (an entry without one applies to every implementation)."""
+    state = state_of(item)
+    names = list(item_ids(item))
+    return names + [base_id(name, state) for name in names]
 
 
 def _report_unmatched(config, unmatched: list[XfailEntry]) -> None:
@@ -130,4 +184,4 @@ def _report_unmatched(config, unmatched: list[XfailEntry]) -> None:
         )
 
 
-__all__ = ["XfailEntry", "XfailFileWarning", "parse_xfail_file", "unmatched_entries"]
+__all__ = ["XfailEntry", "XfailFileWarning", "parse_xfail_file", "unmatched_entries", "write_baseline"]

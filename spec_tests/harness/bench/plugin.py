@@ -63,7 +63,35 @@ def pytest_addoption(parser):
                "than PCT (e.g. 10%%) against the compared saved run (uniform machine slowdowns do not move ratios)")
 
 
+_STORAGE = pytest.StashKey[object]()
+
+
+def _default_storage(config):
+    """pytest-benchmark's default storage folder (``./.benchmarks``) when it does not exist yet, else None."""
+    try:
+        storage = config.getoption("benchmark_storage")
+    except ValueError:  # pytest-benchmark not loaded
+        return None
+    if storage not in ("file://./.benchmarks", "./.benchmarks", ".benchmarks"):
+        return None
+    folder = Path.cwd() / ".benchmarks"
+    return None if folder.exists() else folder
+
+
+def pytest_unconfigure(config):
+    """pytest-benchmark makes ``./.benchmarks`` in every run; take it away again when this run put nothing in it.
+
+    This package brings pytest-benchmark into a project's environment, so it answers for its empty folder.
+    """
+    folder = config.stash.get(_STORAGE, None)
+    if folder is not None and folder.is_dir() and not any(path.is_file() for path in folder.rglob("*")):
+        for path in sorted(folder.rglob("*"), reverse=True):
+            path.rmdir()
+        folder.rmdir()
+
+
 def pytest_configure(config):
+    config.stash[_STORAGE] = _default_storage(config)
     if not config.getoption("layer_spec_bench_scale") > 0:
         raise pytest.UsageError("--bench-scale: expected a factor above 0")
     threshold = config.getoption("layer_spec_bench_ratio_fail")

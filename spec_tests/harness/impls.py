@@ -1,0 +1,169 @@
+"""Implementations: turn an ``--impl`` value into a Keras layer class, and name it.
+
+An implementation is written ``dotted.module:Class`` or ``path/to/file.py:Class``,
+optionally followed by ``@<profile>`` (``mypkg.layers:TinyDense@seed``) to
+give that class its own profile. :func:`load_impl` imports the class; a class
+handed over as an object (the in-process API) is registered with
+:func:`register_object`. :class:`SpecState` is one resolved implementation,
+with the short id that test ids carry when a run checks several.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import os
+import re
+import sys
+from pathlib import Path
+
+from spec_tests.harness.catalogue import PROFILES
+
+
+class ImplSpecError(Exception):
+    """The ``--impl`` value cannot be turned into a Keras layer class."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecState:
+    """One implementation of a run: the value that named it, the class, its profile and claimed capabilities."""
+
+    spec: str
+    cls: type
+    profile: str
+    source: str
+    capabilities: frozenset = frozenset()  # the capabilities the class claims (selection.claimed_capabilities)
+    id: str = ""  # its short name in test ids when a run checks several implementations
+
+    @property
+    def label(self) -> str:
+        return f"{self.cls.__module__}.{self.cls.__qualname__}"
+
+    @property
+    def choice(self) -> str:
+        """How to name this implementation and its profile again: ``spec`` or ``spec@profile``."""
+        return self.spec if self.profile == "dense" else f"{self.spec}@{self.profile}"
+
+
+def split_choice(value: str) -> tuple[str, str | None]:
+    """``"pkg.mod:Cls@seed"`` -> (``"pkg.mod:Cls"``, ``"seed"``); without a known ``@profile`` suffix: (value, None)."""
+    spec, sep, profile = value.strip().rpartition("@")
+    if sep and profile in PROFILES and ":" in spec:
+        return spec, profile
+    return value.strip(), None
+
+
+def short_ids(states) -> list[str]:
+    """A short, unique id per implementation: its class name, made unique with its module or a number."""
+    names = [state.cls.__qualname__ for state in states]
+    ids = []
+    for state, name in zip(states, names):
+        candidate = name if names.count(name) == 1 else f"{state.cls.__module__}.{name}"
+        candidate = re.sub(r"[^\w.@]+", "_", candidate)
+        while candidate in ids:
+            candidate += "_"
+        ids.append(candidate)
+    return ids
+
+
+#: Classes handed over as objects (the in-process API), by the private spec that names them.
+_OBJECTS: dict[str, type] = {}
+_OBJECT_PREFIX = "layer-spec-object:"
+
+
+def register_object(cls: type) -> str:
+    """A spec for a class object: ``module:Class`` when that imports to the very same class, else a private
+    ``layer-spec-object:<module>.<Class>#<n>`` that :func:`load_impl` resolves in this process only."""
+    spec = f"{cls.__module__}:{cls.__qualname__}"
+    try:
+        if load_impl(spec)[0] is cls:
+            return spec
+    except ImplSpecError:
+        pass
+    key = f"{_OBJECT_PREFIX}{cls.__module__}.{cls.__qualname__}#{len(_OBJECTS)}"
+    _OBJECTS[key] = cls
+    return key
+
+
+def load_impl(spec: str) -> tuple[type, str]:
+    """Import the class named by ``spec``; return it and the file it came from."""
+    from spec_tests import generation
+
+    if spec in _OBJECTS:
+        cls = _OBJECTS[spec]
+        return cls, str(inspect.getsourcefile(cls) or "?") if _has_source(cls) else "?"
+    module_part, sep, class_name = spec.strip().rpartition(":")
+    if not sep or not module_part or not class_name:
+        raise ImplSpecError(
+            f"--impl {spec!r}: expected 'dotted.module:Class' or 'path/to/file.py:Class'"
+        )
+    if module_part.endswith(".py") or "/" in module_part or os.sep in module_part:
+        module = _import_file(spec, Path(module_part))
+    else:
+        try:
+            module = importlib.import_module(module_part)
+        except ImportError as exc:
+            raise ImplSpecError(f"--impl {spec!r}: cannot import module {module_part!r}: {exc}") from exc
+    try:
+        cls = getattr(module, class_name)
+    except AttributeError as exc:
+        raise ImplSpecError(
+            f"--impl {spec!r}: module {module.__name__!r} ({getattr(module, '__file__', '?')}) "
+            f"has no attribute {class_name!r} ({exc})"
+        ) from None
+    if not inspect.isclass(cls) or not issubclass(cls, generation.Layer):
+        hint = ""
+        if inspect.isclass(cls) and _is_other_generation_layer(cls):
+            other = "tf_keras" if generation.LEGACY else "keras"
+            hint = (
+                f" It is a layer of the other Keras generation: this session runs Keras {generation.GENERATION}"
+                f" (TF_USE_LEGACY_KERAS={'1' if generation.LEGACY else 'unset'}), and {other} layers belong to the other one."
+                + (" Use --impl tf_keras.layers:Dense for legacy Keras 2's own Dense." if generation.LEGACY else "")
+            )
+        raise ImplSpecError(
+            f"--impl {spec!r}: {class_name} is not a subclass of {generation.Layer.__module__}.Layer "
+            f"(got {cls!r}).{hint}"
+        )
+    source = inspect.getsourcefile(cls) or getattr(module, "__file__", None) or "?"
+    return cls, str(source)
+
+
+def _has_source(cls) -> bool:
+    try:
+        return inspect.getsourcefile(cls) is not None
+    except TypeError:
+        return False
+
+
+def _is_other_generation_layer(cls) -> bool:
+    return any(base.__module__.split(".")[0] in ("keras", "tf_keras") and base.__name__ == "Layer" for base in cls.__mro__)
+
+
+def _import_file(spec: str, path: Path):
+    path = path.expanduser()
+    if not path.is_file():
+        raise ImplSpecError(f"--impl {spec!r}: no such file {str(path)!r} (from {os.getcwd()})")
+    path = path.resolve()
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # so that the file can import its neighbours
+    name = path.stem
+    existing = sys.modules.get(name)
+    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path:
+        return existing
+    if existing is not None:
+        name = f"_layer_spec_impl_{name}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ImplSpecError(f"--impl {spec!r}: importing {str(path)!r} failed: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+__all__ = ["ImplSpecError", "SpecState", "load_impl", "register_object", "short_ids", "split_choice"]
