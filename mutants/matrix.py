@@ -30,10 +30,13 @@ from spec_tests.harness.results import RunResult
 EMPTY = "·"
 
 
-def controls(generation: int) -> list[tuple[str, str]]:
-    """Implementations that must pass everything: (spec, description)."""
+def controls(generation: int, backend: str = "tensorflow") -> list[tuple[str, str]]:
+    """Implementations that must pass everything: (spec, description). Off TensorFlow the reference layer, which
+    is TensorFlow-only, gives way to its keras.ops twin."""
     dense = "tf_keras.layers:Dense" if generation == 2 else "keras.layers:Dense"
-    return [("layers:MyDenseLayer", "control: the reference layer"), (dense, "control: the generation's own Dense")]
+    reference = ("layers:MyDenseLayer", "control: the reference layer") if backend == "tensorflow" else (
+        "layers:OpsDense", "control: the reference layer in keras.ops")
+    return [reference, (dense, "control: the generation's own Dense")]
 
 
 def _areas_for(choice: str, mutant_killed_by: tuple[str, ...], every_area: list[str]) -> tuple[str, ...]:
@@ -160,7 +163,7 @@ def main(argv=None) -> int:
     pool = WorkerPool(args.workers, recycle_after=8)
     jobs: dict[str, Job] = {}
     if not args.no_controls:
-        for spec, _ in controls(GENERATION):
+        for spec, _ in controls(GENERATION, BACKEND):
             jobs[spec] = Job(spec, _areas_for(args.areas, tuple(every_area), every_area))
     for mutant in mutants:
         if mutant.runs_on(GENERATION, BACKEND):
@@ -185,15 +188,16 @@ def main(argv=None) -> int:
 
     rows = []
     if not args.no_controls:
-        for spec, description in controls(GENERATION):
+        for spec, description in controls(GENERATION, BACKEND):
             rows.append((f"control: {spec}", description, (), futures[spec].result(), "", False))
     for mutant in mutants:
         label = mutant.spec.removeprefix("mutants.")
         if mutant.runs_on(GENERATION, BACKEND):
             rows.append((label, mutant.doc, mutant.killed_by, futures[mutant.spec].result(), "", mutant.advisory_only))
         else:
-            rows.append((label, mutant.doc, mutant.killed_by, None,
-                         f"Keras {'/'.join(map(str, mutant.generations))} only", mutant.advisory_only))
+            where = (f"Keras {'/'.join(map(str, mutant.generations))} only" if GENERATION not in mutant.generations
+                     else f"runs on {', '.join(mutant.backends)} only")
+            rows.append((label, mutant.doc, mutant.killed_by, None, where, mutant.advisory_only))
     shown_areas = sorted({a for job in jobs.values() for a in job.areas}, key=every_area.index)
     command = "python -m mutants.matrix --kill-matrix " + args.kill_matrix + (
         f" --areas {args.areas}" if args.areas != "all" else "")
@@ -201,6 +205,8 @@ def main(argv=None) -> int:
         command += " --append"
     if GENERATION == 2:
         command = "TF_USE_LEGACY_KERAS=1 " + command
+    elif BACKEND != "tensorflow":
+        command = f"KERAS_BACKEND={BACKEND} " + command
     text = render(rows, shown_areas, generation.describe(), seconds, pool.size, command)
     with open(args.kill_matrix, "a" if args.append else "w", encoding="utf-8") as handle:
         handle.write(("\n" if args.append else HEADER + "\n") + text)
