@@ -66,6 +66,14 @@ def pytest_addoption(parser):
 _STORAGE = pytest.StashKey[object]()
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Without pytest-benchmark (not installed: the ``bench`` extra; or ``-p no:benchmark``) the benchmark module is
+    not collected at all."""
+    if collection_path.name == "test_benchmarks.py" and collection_path.parent.name == "spec_tests":
+        return None if config.pluginmanager.has_plugin("benchmark") else True
+    return None
+
+
 def _default_storage(config):
     """pytest-benchmark's default storage folder (``./.benchmarks``) when it does not exist yet, else None."""
     try:
