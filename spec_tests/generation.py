@@ -122,10 +122,15 @@ def restore_global_state(saved) -> None:
 
 
 def snake_case(class_name: str) -> str:
-    """The automatic layer name Keras derives from a class name (``MyDenseLayer`` -> ``my_dense_layer``)."""
+    """The automatic layer name Keras derives from a class name (``MyDenseLayer`` -> ``my_dense_layer``).
+
+    Keras 2 prefixes the name of a private class with ``private`` (``_FusedDense`` -> ``private__fused_dense``:
+    a name scope cannot start with ``_``); Keras 3 keeps ``__fused_dense`` (measured: Keras 3.15, tf-keras 2.21).
+    """
     name = re.sub(r"\W+", "", class_name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    return "private" + name if LEGACY and name.startswith("_") else name
 
 
 def short_name(variable) -> str:
