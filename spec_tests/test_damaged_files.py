@@ -102,7 +102,9 @@ def _drop_last_entry(h5file, datasets):
 
 def _add_an_entry(h5file, datasets):
     group, _, last = datasets[-1].rpartition("/")
-    h5file.create_dataset(f"{group}/{int(last) + 1}", data=np.zeros(UNITS, np.float32))
+    # Keras numbers the entries ("0", "1"); a layer with its own save_own_variables may name them ("kernel").
+    extra = str(int(last) + 1) if last.isdigit() else f"{last}_unexpected"
+    h5file.create_dataset(f"{group}/{extra}", data=np.zeros(UNITS, np.float32))
 
 
 bias_entry_removed = _edit_h5(_drop_last_entry)
