@@ -72,13 +72,19 @@ def _call_or_fail(layer, x, what):
 # --- float64 (that dtype="float64" makes float64 weights is a construction clause) -------------
 
 
-def test_float64_layer_computes_in_float64(make_layer):
-    """A float64 layer's output is float64 and carries float64 precision (matches numpy to 1e-12)."""
+def _float64_layer(make_layer):
+    """A built float64 ``4 -> 3`` layer with known random float64 weights: ``(layer, kernel, bias)``."""
     backend.require("float64_math")
     layer = make_layer(3, dtype="float64")
     layer.build((None, 4))
     kernel, bias = random_array((4, 3), 1, "float64"), random_array((3,), 2, "float64")
     set_dense_weights(layer, kernel, bias)
+    return layer, kernel, bias
+
+
+def test_float64_layer_computes_in_float64(make_layer):
+    """A float64 layer's output is float64 and carries float64 precision (matches numpy to 1e-12)."""
+    layer, kernel, bias = _float64_layer(make_layer)
     x = random_array((5, 4), 3, "float64")
     y = _call_or_fail(layer, backend.tensor(x), "float64 call")
     check(dtype_name(y.dtype) == "float64", "output dtype of a float64 layer", "float64", dtype_name(y.dtype),
@@ -90,11 +96,7 @@ def test_float64_layer_computes_in_float64(make_layer):
 
 def test_float64_layer_gradients_are_float64(make_layer):
     """The gradients of a float64 layer's weights are float64 and exact to float64 precision."""
-    backend.require("float64_math")
-    layer = make_layer(3, dtype="float64")
-    layer.build((None, 4))
-    kernel, bias = random_array((4, 3), 1, "float64"), random_array((3,), 2, "float64")
-    set_dense_weights(layer, kernel, bias)
+    layer, kernel, bias = _float64_layer(make_layer)
     x, upstream = random_array((5, 4), 3, "float64"), random_array((5, 3), 4, "float64")
     _, _, grads = backend.gradients(layer, x, upstream, kernel_and_bias(layer))
     expected = dense_closed_form_gradients(x, kernel, upstream, bias)
