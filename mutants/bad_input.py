@@ -105,3 +105,19 @@ class SetWeightsAssignsAsItGoes(MyDenseLayer):
             variable.assign(value)  # the mistake: earlier weights are already overwritten when a later one fails
 
 
+
+
+@register_serializable(package="mutants")
+class SetWeightsReshapesToFit(MyDenseLayer):
+    """Overrides set_weights to reshape each array that has the right size to its weight's shape, so a transposed kernel loads scrambled."""
+
+    KILLED_BY = ("bad_input",)
+
+    def set_weights(self, weights):
+        fitted = []
+        for variable, value in zip(self.weights, weights):
+            value = np.asarray(value)
+            if value.size == int(np.prod(variable.shape)):
+                value = value.reshape(tuple(variable.shape))  # the mistake: "import PyTorch's (out, in) kernel as is"
+            fitted.append(value)
+        super().set_weights(fitted + list(weights[len(fitted):]))

@@ -107,3 +107,41 @@ class KernelAsRawTfVariable(MyDenseLayer):
         self.kernel = tf.Variable(self.kernel_initializer((input_dim, self.units)), name="kernel")
         self.bias = tf.Variable(self.bias_initializer((self.units,)), name="bias") if self.use_bias else None
         self.built = True
+
+
+@register_serializable(package="mutants")
+class ConfigConstraintsByClassName(MyDenseLayer):
+    """Writes the constraints to get_config by class name alone, so MaxNorm(0.5) comes back as MaxNorm() (max_value 2)."""
+
+    KILLED_BY = ("serialization",)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("kernel_constraint", "bias_constraint"):
+            constraint = getattr(self, key)
+            config[key] = None if constraint is None else type(constraint).__name__  # the mistake: no arguments
+        return config
+
+
+@register_serializable(package="mutants")
+class ConfigDtypeIsVariableDtype(MyDenseLayer):
+    """Writes ``dtype=self.dtype`` to get_config, the variable dtype, so a mixed_float16 layer comes back float32."""
+
+    KILLED_BY = ("serialization",)
+
+    def get_config(self):
+        config = super().get_config()
+        config["dtype"] = self.dtype  # the mistake: the policy super().get_config() wrote is replaced by "float32"
+        return config
+
+
+@register_serializable(package="mutants")
+class ConfigActivationByFunctionName(MyDenseLayer):
+    """Writes ``activation.__name__`` to get_config, so a registered custom activation loses its package and cannot load."""
+
+    KILLED_BY = ("serialization",)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = self.activation.__name__  # the mistake: keras.activations.serialize is missing
+        return config

@@ -43,3 +43,17 @@ class FlattensLeadingAxes(MyDenseLayer):
     def call(self, inputs):
         flat = tf.reshape(inputs, (-1, tf.shape(inputs)[-1]))  # the mistake: no reshape back to inputs' leading axes
         return super().call(flat)
+
+
+@register_serializable(package="mutants")
+class ReshapesWithStaticShape(MyDenseLayer):
+    """Reshapes rank-3+ results back with the static ``inputs.shape`` past the batch, so an axis of unknown length (None) breaks it."""
+
+    KILLED_BY = ("shapes",)
+
+    def call(self, inputs):
+        if isinstance(inputs, tf.RaggedTensor) or inputs.shape.rank == 2:
+            return super().call(inputs)
+        outputs = super().call(tf.reshape(inputs, (-1, inputs.shape[-1])))
+        batch = tf.shape(inputs)[0]  # dynamic, as it should be; the other axes are the mistake: static, None when unknown
+        return tf.reshape(outputs, (batch, *inputs.shape[1:-1], self.units))

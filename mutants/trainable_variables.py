@@ -62,3 +62,14 @@ class TrainableWeightsOverridden(MyDenseLayer):
     @property
     def trainable_variables(self):
         return self.trainable_weights
+
+
+@register_serializable(package="mutants")
+class WeightsBuiltWithLayerTrainable(MyDenseLayer):
+    """Creates its weights with ``add_weight(..., trainable=self.trainable)``, so weights built while frozen stay frozen."""
+
+    KILLED_BY = ("trainable_variables",)
+
+    def add_weight(self, *args, **kwargs):
+        kwargs["trainable"] = self.trainable  # the mistake: layer.trainable = True later never reaches these weights
+        return super().add_weight(*args, **kwargs)

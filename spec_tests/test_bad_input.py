@@ -360,6 +360,11 @@ REFUSED = [
     Case("set_weights(kernel of shape (6, 3)) -> ValueError naming (6, 3)",
          set_weights_with(lambda: [_floats((6, UNITS)), _floats((UNITS,))]), ValueError, ("(6, 3)",),
          hint=SET_WEIGHTS_HINT),
+    Case(f"set_weights(kernel of shape ({UNITS}, {INPUT_DIM}), the transpose) -> ValueError naming ({UNITS}, {INPUT_DIM})",
+         set_weights_with(lambda: [_floats((UNITS, INPUT_DIM)), _floats((UNITS,))]), ValueError,
+         (f"({UNITS}, {INPUT_DIM})",),
+         hint=SET_WEIGHTS_HINT + "; never reshape a given array to fit: a transposed (units, input_dim) kernel, "
+         "as PyTorch stores it, has the right size and the wrong layout"),
     Case("set_weights(bias of shape (4,)) -> ValueError naming (4,)",
          set_weights_with(lambda: [_floats((INPUT_DIM, UNITS)), _floats((4,))]), ValueError, ("(4,)",),
          hint=SET_WEIGHTS_HINT, atomic=generation.SET_WEIGHTS_ATOMIC),

@@ -83,12 +83,12 @@ def _config_json(layer, what: str) -> str:
         fail(f"json.dumps({what}.get_config())", "a JSON-serializable dict", f"TypeError: {exc}", CONFIG_HINT)
 
 
-def _from_config(layer_cls, config: dict, what: str):
+def _from_config(layer_cls, config: dict, what: str, hint: str = CONFIG_HINT):
     try:
         return layer_cls.from_config(config)
     except Exception as exc:  # noqa: BLE001 - the failure itself is the finding
         fail(f"{layer_cls.__name__}.from_config({what}.get_config())", "a rebuilt layer",
-             f"{type(exc).__name__}: {exc}", CONFIG_HINT)
+             f"{type(exc).__name__}: {exc}", hint)
 
 
 # --- one case per constructor argument --------------------------------------------------------------------------
@@ -186,6 +186,41 @@ def _check_trainable(layer, x, what):
           "False, []", f"{layer.trainable}, {[v.name for v in layer.trainable_variables]}", CONFIG_HINT)
 
 
+def _check_kernel_max_norm(layer, x, what):
+    _set_random_weights(layer)
+    unconstrained = to_numpy(layer.kernel).astype(np.float64) - 1.0
+    _sgd_step_down_by_one(layer)
+    expected = np.minimum(np.linalg.norm(unconstrained, axis=0), 0.5)
+    seen = np.linalg.norm(to_numpy(layer.kernel).astype(np.float64), axis=0)
+    assert_close(seen, expected, f"{what}: column norms of the kernel after an SGD step under MaxNorm(0.5)",
+                 rtol=1e-5, atol=1e-6,
+                 hint=CONFIG_HINT + "; a constraint saved by class name alone comes back with its default arguments")
+
+
+def _check_mixed_dtype(layer, x, what):
+    seen = [dtype_name(w.dtype) for w in layer.weights] + [dtype_name(layer(x).dtype)]
+    expected = ["float32"] * len(layer.weights) + ["float16"]
+    check(seen == expected, f"{what}: weight dtypes, then output dtype", expected, seen,
+          CONFIG_HINT + "; keep the dtype policy super().get_config() writes: self.dtype is only the variable dtype")
+
+
+REGISTERED_ACTIVATION_HINT = (CONFIG_HINT + "; keras.activations.serialize(self.activation) writes a registered "
+                              "function with its package ('spec_tests>spec_twice'), activation.__name__ loses it")
+
+
+@keras.saving.register_keras_serializable(package="spec_tests")
+def spec_twice(z):
+    """A user's own activation, registered as Keras asks: ``2 z``."""
+    return z * 2.0
+
+
+def _check_registered_activation(layer, x, what):
+    bias = layer_bias(layer)
+    expected = 2.0 * dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
+    assert_close(layer(x), expected, f"{what}: output (2 * (x @ kernel + bias))",
+                 hint=REGISTERED_ACTIVATION_HINT)
+
+
 @dataclasses.dataclass(frozen=True)
 class ArgumentCase:
     argument: str
@@ -193,6 +228,7 @@ class ArgumentCase:
     kwargs: Callable[[], dict]
     behaves: Callable  # (layer, inputs, what) -> None; fails unless the layer honours the argument
     units: int = UNITS
+    hint: str = CONFIG_HINT  # what a failing from_config says to do
 
 
 ARGUMENT_CASES = [
@@ -216,6 +252,12 @@ ARGUMENT_CASES = [
     ArgumentCase("name", "'spec_renamed'", lambda: {"name": "spec_renamed"}, _check_name),
     ArgumentCase("dtype", "'float64'", lambda: {"dtype": "float64"}, _check_dtype),
     ArgumentCase("trainable", "False", lambda: {"trainable": False}, _check_trainable),
+    # Values that a get_config written by hand loses even where it passes the cases above.
+    ArgumentCase("kernel_constraint", "MaxNorm(0.5)",
+                 lambda: {"kernel_constraint": keras.constraints.MaxNorm(0.5)}, _check_kernel_max_norm),
+    ArgumentCase("dtype", "'mixed_float16'", lambda: {"dtype": "mixed_float16"}, _check_mixed_dtype),
+    ArgumentCase("activation", "spec_twice (a registered function)", lambda: {"activation": spec_twice},
+                 _check_registered_activation, hint=REGISTERED_ACTIVATION_HINT),
 ]
 
 
@@ -227,7 +269,7 @@ def test_every_argument_survives_from_config(make_layer, layer_cls, case):
     layer(x)
     config = layer.get_config()
     case.behaves(layer, x, f"layer made with {case.argument}={case.label}")
-    restored = _from_config(layer_cls, config, "layer")
+    restored = _from_config(layer_cls, config, "layer", case.hint)
     restored(x)
     case.behaves(restored, x, f"layer rebuilt by from_config from a layer made with {case.argument}={case.label}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,12 +16,15 @@ from spec_tests.helpers import (
     dense_closed_form,
     layer_bias,
     random_array,
+    succeed,
     to_numpy,
 )
 
 RANK_HINT = ("contract only the last axis: tf.tensordot(inputs, kernel, [[rank - 1], [0]]) or keras.ops.matmul; "
              "an einsum like 'bi,ij->bj' or a reshape to (batch, -1) only works for rank 2")
 SHAPE_HINT = "compute_output_shape must return input_shape[:-1] + (units,) for every rank"
+DYNAMIC_HINT = ("read sizes that are unknown until run time with tf.shape(inputs) or keras.ops.shape(inputs), not "
+                "inputs.shape: a model of sequences of any length traces call with the time axis None")
 
 
 def _case(shape, units, seed=False):
@@ -106,6 +110,30 @@ def test_symbolic_input_builds_a_functional_model(make_layer, feature_shape):
     y = model(x)
     assert_shape(y, (2,) + _expected(feature_shape, units), "output shape of the functional model on a batch of 2")
     assert_close(y, layer(x), "functional model output versus a direct call of the layer")
+
+
+def _padded_batch(x):
+    """``x`` ``(batch, steps, features)`` as one padded ``tf.data`` batch, whose steps are unknown until run time.
+
+    Keras 3 takes a ``tf.data.Dataset`` on every backend (JAX included), so the clause needs no TensorFlow backend.
+    """
+    return tf.data.Dataset.from_tensor_slices(x).padded_batch(len(x), padded_shapes=[None, x.shape[-1]])
+
+
+def test_sequences_of_any_length_work_in_a_model(make_layer):
+    """A model on ``keras.Input((None, input_dim))`` has the symbolic output ``(None, None, units)`` and predicts padded batches of two lengths as the layer computes them eagerly."""
+    layer = make_layer(3)
+    inputs = keras.Input((None, 4))
+    outputs = succeed(lambda: layer(inputs), "the layer on keras.Input((None, 4))", "a symbolic output", DYNAMIC_HINT)
+    check(_static_shape(outputs.shape) == (None, None, 3), "symbolic output shape on keras.Input((None, 4))",
+          (None, None, 3), _static_shape(outputs.shape), SHAPE_HINT)
+    model = keras.Model(inputs, outputs)
+    for steps in (5, 2):
+        x = random_array((2, steps, 4), seed=steps)
+        y = succeed(lambda: model.predict(_padded_batch(x), verbose=0),
+                    f"model.predict on a padded batch of {steps} steps", f"outputs of shape {(2, steps, 3)}", DYNAMIC_HINT)
+        assert_close(y, layer(x), f"model.predict on a padded batch of {steps} steps versus the eager layer",
+                     rtol=1e-5, atol=1e-6, hint=DYNAMIC_HINT)
 
 
 @pytest.mark.parametrize("shape, units", SHAPE_METHOD_CASES)

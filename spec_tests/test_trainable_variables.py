@@ -82,6 +82,19 @@ def test_freezing_after_build_and_unfreezing(make_layer):
 
 
 @pytest.mark.parametrize("use_bias", [True, False], ids=["use_bias=True", "use_bias=False"])
+def test_layer_built_frozen_trains_after_unfreezing(make_layer, use_bias):
+    """A layer built while frozen (``trainable=False``) lists every weight in ``trainable_variables`` once ``layer.trainable = True``: fine-tuning reaches them."""
+    layer = _built(make_layer(3, use_bias=use_bias, trainable=False))
+    layer.trainable = True
+    expected = [layer.kernel, layer.bias] if use_bias else [layer.kernel]
+    check(_same_list(layer.trainable_variables, expected),
+          "layer.trainable_variables of a layer built with trainable=False, after layer.trainable = True",
+          variable_labels(expected), variable_labels(layer.trainable_variables),
+          "create every weight with add_weight(..., trainable=True) and let layer.trainable freeze them; "
+          "add_weight(..., trainable=self.trainable) freezes a weight built while the layer was frozen for good")
+
+
+@pytest.mark.parametrize("use_bias", [True, False], ids=["use_bias=True", "use_bias=False"])
 def test_weights_are_trainable_then_non_trainable(make_layer, use_bias):
     """``weights`` is ``trainable_variables`` then ``non_trainable_variables``; ``trainable_weights`` is the same list."""
     layer = _built(make_layer(3, use_bias=use_bias))
