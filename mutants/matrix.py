@@ -109,8 +109,8 @@ def render(rows, areas, generation_line: str, seconds: float, workers: int, comm
     killed = [r for r in run_rows if r[3].of("failed")]
     fully = [r for r in run_rows if all(_rejected(r[3], area, r[5]) for area in r[2])]
     errors = [r for r in run_rows if r[3].error]
-    out.append(f"- Mutants: {len(mutant_rows)} selected, {len(run_rows)} run on this generation "
-               f"({len(mutant_rows) - len(run_rows)} belong to the other one).")
+    out.append(f"- Mutants: {len(mutant_rows)} selected, {len(run_rows)} run here "
+               f"({len(mutant_rows) - len(run_rows)} are written for the other generation or another backend).")
     out.append(f"- Killed (at least one failing MUST clause anywhere): {len(killed)} of {len(run_rows)}.")
     out.append(f"- Rejected by every area in their `KILLED_BY`: {len(fully)} of {len(run_rows)} (a MUST failure; "
                "an advisory for the advisory-only ones).")
