@@ -1,8 +1,9 @@
 """No false alarms: correct layers written in other styles conform, and advisories do not decide the verdict.
 
 Each layer of ``tests/correct_layers/`` (keras.ops only, einsum, a Dense subclass, hand-written input checks,
-flatten-matmul-reshape, Keras 2 style) runs through the whole spec on the generations it is written for,
-in the worker pool the mutant zoo uses. It must have no failing MUST clause; its advisories (failed SHOULD
+flatten-matmul-reshape, Keras 2 style, and ten more) runs through the whole spec on the generations it is
+written for, and under ``KERAS_BACKEND=jax`` when it declares jax in ``layer_spec_backends``, in the worker pool
+the mutant zoo uses. It must have no failing MUST clause; its advisories (failed SHOULD
 clauses: the form of its refusals) are printed (``pytest -rA`` or ``-s`` shows them).
 """
 
@@ -12,7 +13,10 @@ import re
 
 import pytest
 
+import importlib
+
 from layers._compat import GENERATION
+from spec_tests.backend import BACKEND
 from spec_tests.harness.catalogue import spec_areas
 from spec_tests.harness.pool import Job
 from tests.correct_layers import CORRECT_LAYERS
@@ -26,8 +30,14 @@ ADVISED = "tests.correct_layers.hand_checked:HandCheckedDense"
 ADVISED_AREAS = ("spec_tests.test_build", "spec_tests.test_bad_input")
 
 
+def _backends(spec: str) -> tuple[str, ...]:
+    """The backends a correct layer says it runs on (``layer_spec_backends``); undeclared: TensorFlow only."""
+    module, _, name = spec.partition(":")
+    return getattr(getattr(importlib.import_module(module), name), "layer_spec_backends", ("tensorflow",))
+
+
 def _runs_here(spec: str) -> bool:
-    return GENERATION in CORRECT_LAYERS[spec]
+    return GENERATION in CORRECT_LAYERS[spec] and (BACKEND == "tensorflow" or BACKEND in _backends(spec))
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +48,23 @@ def conformance_runs(request):
 
 
 def test_correct_layers_cover_both_generations():
-    """At least five correct layers run on each generation, so each generation meets several styles."""
+    """At least five correct layers run on each generation, and five on JAX, so each meets several styles."""
     for generation in (2, 3):
         count = sum(generation in generations for generations in CORRECT_LAYERS.values())
         assert count >= 5, f"correct layers for Keras {generation}: expected >= 5, seen {count}"
+    if GENERATION == 3:  # the Keras 3 layers import only there
+        on_jax = [spec for spec, gens in CORRECT_LAYERS.items() if 3 in gens and "jax" in _backends(spec)]
+        assert len(on_jax) >= 5, f"correct layers declaring jax in layer_spec_backends: expected >= 5, seen {on_jax}"
 
 
 @pytest.mark.parametrize("spec", sorted(CORRECT_LAYERS))
 def test_correct_layer_conforms(spec, conformance_runs):
     """A correct layer in another style has no failing MUST clause in any area; its advisories are only printed."""
-    if not _runs_here(spec):
+    if GENERATION not in CORRECT_LAYERS[spec]:
         pytest.skip(f"{spec} is written for Keras {'/'.join(map(str, CORRECT_LAYERS[spec]))}; "
                     f"this run is Keras {GENERATION}")
+    if not _runs_here(spec):
+        pytest.skip(f"{spec} runs on {', '.join(_backends(spec))}; this run's backend is {BACKEND}")
     result = conformance_runs(spec)
     assert result.error is None, f"{spec}: the spec run itself failed: {result.error}"
     advisories = result.of("advisory")
@@ -63,6 +78,8 @@ def test_correct_layer_conforms(spec, conformance_runs):
 
 def test_advisories_do_not_decide_the_verdict_unless_strict(tmp_path):
     """On a correct layer with advisories, a run ends ``CONFORMS with N advisories`` with exit status 0; ``--spec-strict`` makes it exit 1."""
+    if BACKEND != "tensorflow":
+        pytest.skip(f"{ADVISED} uses TensorFlow ops; this run's backend is {BACKEND}")
     importable = {"PYTHONPATH": str(REPO)}  # the layer lives in this checkout's tests package
     proc = run_spec("--impl", ADVISED, *ADVISED_AREAS, "-q", cwd=tmp_path, env=importable)
     assert proc.returncode == 0, f"exit status: expected 0 (advisories only), seen {proc.returncode}\n{tail(proc.output)}"

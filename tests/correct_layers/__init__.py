@@ -4,7 +4,9 @@ They are what the spec will meet in the wild: a ``keras.ops``-only layer, an ein
 ``keras.layers.Dense``, a layer that checks its inputs by hand, a flatten-matmul-reshape, and one written
 for legacy Keras 2 the Keras 2 way. Each is genuinely correct (values, gradients, config, saving, masks),
 so each must conform: the spec may give it advisories about the form of its refusals, never a MUST failure
-(``tests/test_correct_layers.py``). ``CORRECT_LAYERS`` lists them with the generations they are written for.
+(``tests/test_correct_layers.py``). ``CORRECT_LAYERS`` lists them with the generations they are written for;
+the ``keras.ops`` ones also declare ``layer_spec_backends = ("tensorflow", "jax")`` and run under
+``KERAS_BACKEND=jax`` too (an undeclared layer runs on TensorFlow only).
 """
 
 #: ``--impl`` value -> the Keras generations the layer is written for.

@@ -8,6 +8,8 @@ from keras import ops
 class OpsOnlyDense(keras.layers.Layer):
     """``activation(x @ kernel + bias)`` with backend-neutral ops; the same arguments as ``keras.layers.Dense``."""
 
+    layer_spec_backends = ("tensorflow", "jax")
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
