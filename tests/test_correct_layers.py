@@ -13,12 +13,13 @@ import re
 
 import pytest
 
-import importlib
-
 from layers._compat import GENERATION
+from mutants import DEFAULT_BACKENDS
 from spec_tests.backend import BACKEND
 from spec_tests.harness.catalogue import spec_areas
+from spec_tests.harness.impls import load_impl
 from spec_tests.harness.pool import Job
+from spec_tests.harness.portable import ATTRIBUTE, declared_backends
 from tests.correct_layers import CORRECT_LAYERS
 from tests.pool_runs import pool_runs
 from tests.support import REPO, run_spec, tail
@@ -31,9 +32,9 @@ ADVISED_AREAS = ("spec_tests.test_build", "spec_tests.test_bad_input")
 
 
 def _backends(spec: str) -> tuple[str, ...]:
-    """The backends a correct layer says it runs on (``layer_spec_backends``); undeclared: TensorFlow only."""
-    module, _, name = spec.partition(":")
-    return getattr(getattr(importlib.import_module(module), name), "layer_spec_backends", ("tensorflow",))
+    """The backends a correct layer declares (``layer_spec_backends``); undeclared: TensorFlow only, as for a mutant."""
+    cls, _ = load_impl(spec)
+    return declared_backends(cls) if hasattr(cls, ATTRIBUTE) else DEFAULT_BACKENDS
 
 
 def _runs_here(spec: str) -> bool:
