@@ -18,10 +18,8 @@ project's own tests, or through the in-process API).
 
 from __future__ import annotations
 
-import os  # noqa: I001
-from spec_tests.devices import split_cpu  # first: TensorFlow's devices are fixed once its runtime starts
-if not os.environ.get("LAYER_SPEC_KEEP_DEVICES"):  # set by the in-process API: a guest leaves the devices alone
-    split_cpu()  # two logical CPUs for the distribution clauses; changes nothing else
+from spec_tests import devices  # noqa: I001 - first: TensorFlow's devices are fixed once its runtime starts
+devices.prepare()  # two logical CPUs for the distribution clauses (not in a guest run); changes nothing else
 import hypothesis
 import pytest
 

@@ -20,6 +20,8 @@ import os
 
 import tensorflow as tf
 
+from spec_tests import environment
+
 #: How many logical CPU devices the distribution clauses need.
 REPLICAS = 2
 #: The XLA flag that makes JAX's CPU backend expose several host devices.
@@ -57,9 +59,18 @@ def split_cpu(count: int = REPLICAS) -> bool:
     return True
 
 
+def prepare() -> bool:
+    """What every spec run does first (its conftest, the platform probe): split the CPU, unless the spec runs as a
+    guest in someone else's process (``LAYER_SPEC_KEEP_DEVICES``)."""
+    if os.environ.get(environment.KEEP_DEVICES):
+        return False
+    return split_cpu()
+
+
 def logical_cpus() -> list[str]:
     """Names of the logical CPU devices (starts TensorFlow's runtime)."""
     return [device.name for device in tf.config.list_logical_devices("CPU")]
 
 
-__all__ = ["HOST_DEVICES_FLAG", "REPLICAS", "logical_cpus", "request_host_devices", "split_cpu"]
+__all__ = ["HOST_DEVICES_FLAG", "REPLICAS", "logical_cpus", "prepare", "request_host_devices",
+           "split_cpu"]

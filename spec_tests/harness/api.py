@@ -21,11 +21,12 @@ import dataclasses
 import os
 import tempfile
 
+from spec_tests import environment
 from spec_tests.harness.catalogue import DEFAULT_PROFILE, iter_areas
 from spec_tests.harness.results import RunResult
 
 #: Set while the spec runs inside someone else's process: spec_tests/conftest.py then leaves the devices alone.
-KEEP_DEVICES_ENV = "LAYER_SPEC_KEEP_DEVICES"
+KEEP_DEVICES_ENV = environment.KEEP_DEVICES
 
 
 def impl_spec(cls_or_spec) -> str:

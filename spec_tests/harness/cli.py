@@ -9,6 +9,7 @@
     layer-spec check mypkg.layers:MyDense --backends tensorflow,jax # every backend, then parity
     layer-spec list                                        # every clause: area, name, rule
     layer-spec list --markdown > SPEC.md
+  layer-spec platform
 
 ``check`` runs pytest on the installed ``spec_tests`` package in a child
 process (``python -m pytest --pyargs spec_tests ...``, from the current folder,
@@ -43,6 +44,7 @@ _EXAMPLES = """examples:
   layer-spec diff old.json new.json
   layer-spec check mypkg.layers:MyDense --legacy --area build -- -x -n 2
   layer-spec list --markdown > SPEC.md
+  layer-spec platform
   layer-spec bench paired --seconds 5"""
 _LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 
@@ -54,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list,diff,bench}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list,diff,platform,bench}")
 
     check = commands.add_parser(
         "check",
@@ -114,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     diffing.add_argument("old", metavar="OLD.json")
     diffing.add_argument("new", metavar="NEW.json")
 
+    probing = commands.add_parser(
+        "platform",
+        help="probe this machine's kernels (matmul, tensordot, einsum, bias add) in every dtype the spec uses",
+        description="Check the kernels a dense layer runs on, in float32, float16, bfloat16 and float64, eagerly and "
+        "compiled, against float64 NumPy, on the running backend (KERAS_BACKEND, TF_USE_LEGACY_KERAS); print every "
+        "check, the defects and the switch that fixes them. Exit status 1 when a kernel is wrong.",
+    )
+    probing.add_argument("--json", action="store_true", help="print the findings as JSON")
+
     commands.add_parser(
         "bench",
         help="benchmark tools: the table of a saved run, or paired timing (layer-spec bench --help)",
@@ -138,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         return check(args, extra)
     if extra:
         _parser().error("arguments after -- only go with `check`")
+    if args.command == "platform":
+        return platform(args)
     if args.command == "diff":
         from spec_tests.harness.diff import main as diff_main
 
@@ -147,6 +160,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"layer-spec diff: {exc}", file=sys.stderr)
             return 4
     return list_clauses(args)
+
+
+def platform(args) -> int:
+    """``layer-spec platform``: the platform probe's findings, every check in a table."""
+    import json
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from spec_tests import platform_probe
+
+    probe = platform_probe.probe()
+    if args.json:
+        print(json.dumps(probe.as_dict(), indent=2))
+    else:
+        print("\n".join([*probe.header_lines(), "", *probe.table_lines()]))
+    return 1 if probe.defective() else 0
 
 
 # --------------------------------------------------------------------------- check

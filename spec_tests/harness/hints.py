@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Callable
 
 import pytest
 
@@ -37,15 +38,27 @@ class Hint:
     fix: str
     #: Exception type names (without module) the entry applies to; empty: any type.
     types: tuple[str, ...] = ()
+    #: A condition on the message beyond the pattern (a fact of this machine, say); None: always.
+    when: Callable[[str], bool] | None = None
 
     def matches(self, exc_type_name: str, message: str) -> bool:
         type_name = exc_type_name.rsplit(".", 1)[-1]
         if self.types and type_name not in self.types:
             return False
-        return re.search(self.pattern, f"{type_name}: {message}", re.DOTALL) is not None
+        if re.search(self.pattern, f"{type_name}: {message}", re.DOTALL) is None:
+            return False
+        return self.when is None or self.when(message)
 
     def text(self) -> str:
         return f"{self.what}. Usual fix: {self.fix}"
+
+
+def _names_a_defective_dtype(message: str) -> bool:
+    """Whether the platform probe found this machine's kernels wrong in a dtype the message names."""
+    from spec_tests import platform_probe
+    from spec_tests.harness.attribution import names_dtype
+
+    return any(names_dtype(message, dtype) for dtype in platform_probe.probe().defective_dtypes)
 
 
 _ADD_WEIGHT_FIX = (
@@ -226,6 +239,18 @@ HINTS: tuple[Hint, ...] = (
         "the traced function is traced again on (almost) every call: Python numbers or new shapes as arguments",
         "pass tensors rather than Python numbers, keep shapes stable, or give tf.function an input_signature / "
         "reduce_retracing=True",
+    ),
+    Hint(
+        "platform_kernel_defect",
+        # the spec's words for wrong values, in a dtype the platform probe found wrong on this machine
+        r"(?<![A-Za-z0-9])(?:b?float16|float32|float64)\b[^\n]*: expected",
+        "this machine computes that dtype wrongly: the platform probe (the run's header, `layer-spec platform`) "
+        "found a defective kernel, e.g. TensorFlow's oneDNN tf.einsum with an ellipsis in float16 on CPUs with "
+        "AVX512-FP16, so a correct layer fails here too",
+        "see the run's 'platform' section: a clause that passes when rerun with TF_ENABLE_ONEDNN_OPTS=0 is the "
+        "platform's defect, not the layer's; to spare your users, compute with an explicit einsum equation "
+        "('abc,cd->abd'), tf.matmul / keras.ops.matmul or tf.tensordot, or set TF_ENABLE_ONEDNN_OPTS=0",
+        when=_names_a_defective_dtype,
     ),
 )
 

@@ -73,6 +73,11 @@ _OBJECTS: dict[str, type] = {}
 _OBJECT_PREFIX = "layer-spec-object:"
 
 
+def importable(spec: str) -> bool:
+    """Whether another process can load ``spec`` (a class handed over as an object lives in this process only)."""
+    return not spec.startswith(_OBJECT_PREFIX)
+
+
 def register_object(cls: type) -> str:
     """A spec for a class object: ``module:Class`` when that imports to the very same class, else a private
     ``layer-spec-object:<module>.<Class>#<n>`` that :func:`load_impl` resolves in this process only."""

@@ -81,8 +81,50 @@ def _cause_sections(title: str, causes: list, what: tuple[str, str]) -> list[str
     return out
 
 
+def _platform_section(data: dict) -> list[str]:
+    """The platform probe's findings, and the clauses that fail only because of them (or were shown not to)."""
+    probe = data.get("platform_probe") or {}
+    if not probe:
+        return []
+    defects = probe.get("defects", [])
+    switch = " ".join(f"{key}={value}" for key, value in probe.get("reference", {}).items())
+    out = ["## Platform", "",
+           f"Probe: {len(probe.get('checks', []))} kernel checks on {_cell(probe.get('cpu', '?'))}, backend "
+           f"{probe.get('backend', '?')}" + ("" if probe.get("onednn") is None else
+                                             f", oneDNN {'on' if probe['onednn'] else 'off'}")
+           + f": {len(defects)} wrong" + (f"; {switch} is the reference configuration" if switch else "") + ".", ""]
+    if probe.get("error"):
+        out += [f"The probe failed: {_cell(probe['error'])}", ""]
+    for defect in defects:
+        out.append(f"- WRONG: {defect['kernel']} {defect['dtype']} {defect['mode']}: max error {defect['error']:.3g}, "
+                   f"rounding allows {defect['bound']:.2g}" + (" (simulated)" if defect.get("simulated") else ""))
+    out += [f"- limitation: {limitation['what']}" for limitation in probe.get("limitations", [])]
+    out.append("")
+    platform = data.get("platform", [])
+    if platform:
+        out += [f"{len(platform)} clause(s) fail on this machine and pass with {switch}: outcome `platform`, not "
+                "counted against the layer (unless --spec-strict).", ""]
+        out += [f"- `{c['id']}`: {c['rule']}  \n  {_cell(c['message'].splitlines()[0] if c['message'] else '')}  "
+                f"\n  {_cell(c.get('platform', ''))}" for c in platform]
+        out.append("")
+    checked = [c for c in data.get("failed", []) if c.get("platform")]
+    if checked:
+        out += ["Failed clauses rerun under the reference configuration, with what that showed:", ""]
+        out += [f"- `{c['id']}`: {_cell(c['platform'])}" for c in checked]
+        out.append("")
+    rows = probe.get("checks", [])
+    if rows:
+        out += ["<details><summary>every kernel check</summary>", "", "| kernel | dtype | mode | max error | bound | "
+                "result |", "|---|---|---|---:|---:|---|"]
+        out += [f"| {r['kernel']} | {r['dtype']} | {r['mode']} | {r['error']:.3g} | {r['bound']:.2g} | "
+                f"{'ok' if r['ok'] else 'WRONG'} |" for r in rows]
+        out += ["", "</details>", ""]
+    return out
+
+
 def render_markdown(data: dict) -> str:
     impl, versions, profile = data["implementation"], data["versions"], data["profile"]
+    columns = [key for key in OUTCOMES if key != "platform" or data["totals"].get("platform")]
     out = [
         f"# Conformance report: `{impl['class']}`",
         "",
@@ -94,6 +136,7 @@ def render_markdown(data: dict) -> str:
     if data.get("advisory_causes"):
         out += _cause_sections("Causes of the advisories (SHOULD clauses that failed; they do not decide the "
                                "verdict)", data["advisory_causes"], ("advisory", "advisories"))
+    out += _platform_section(data)
     out += [
         "## The run",
         "",
@@ -108,12 +151,12 @@ def render_markdown(data: dict) -> str:
         "",
         "## Areas",
         "",
-        "| area | " + " | ".join(OUTCOMES) + " |",
-        "|---|" + "---:|" * len(OUTCOMES),
+        "| area | " + " | ".join(columns) + " |",
+        "|---|" + "---:|" * len(columns),
     ]
     for row in data["areas"]:
-        out.append(f"| {_cell(row['area'])} | " + " | ".join(str(row[key]) for key in OUTCOMES) + " |")
-    out.append("| **total** | " + " | ".join(f"**{data['totals'][key]}**" for key in OUTCOMES) + " |")
+        out.append(f"| {_cell(row['area'])} | " + " | ".join(str(row.get(key, 0)) for key in columns) + " |")
+    out.append("| **total** | " + " | ".join(f"**{data['totals'].get(key, 0)}**" for key in columns) + " |")
     out.append("")
     out += render_capabilities(data.get("capabilities", []))
     if data["collection_errors"]:

@@ -18,7 +18,12 @@ from spec_tests.harness import causes as causes_
 from spec_tests.harness.catalogue import MUST, area_sort_key
 
 #: How a clause case can end. ``advisory``: a SHOULD clause failed (it does not decide the verdict, unless strict).
-OUTCOMES = ("passed", "failed", "advisory", "xfailed", "skipped")
+#: ``platform``: a MUST clause failed on this machine and passed when rerun under the platform's reference
+#: configuration (harness/attribution.py): a defect of the platform's kernels, not of the layer (it does not decide
+#: the verdict, unless strict).
+OUTCOMES = ("passed", "failed", "advisory", "platform", "xfailed", "skipped")
+#: Outcomes a table shows only when some clause has them.
+_OPTIONAL_COLUMNS = ("platform",)
 #: The words a verdict can be.
 CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, NO_VERDICT = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE", "NO VERDICT"
 
@@ -42,6 +47,7 @@ class ClauseResult:
     origin: str = ""  # "path:line in func": the innermost frame of the implementation's code the error passed
     origin_type: str = ""  # the type of the exception raised there
     repro: str = ""  # a failure's standalone reproduction, as Python source (spec_tests/harness/repro.py)
+    platform: str = ""  # what the rerun under the platform's reference configuration showed (attribution.py)
 
     @property
     def name(self) -> str:
@@ -56,7 +62,7 @@ class ClauseResult:
                 "outcome": self.outcome, "hint": self.hint, "pitfall": self.pitfall, "message": self.message,
                 "phase": self.when, "reason": self.reason, "exception": self.exc_type,
                 "pitfall_name": self.pitfall_name, "origin": self.origin, "origin_exception": self.origin_type,
-                "repro": self.repro}
+                "repro": self.repro, "platform": self.platform}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClauseResult":
@@ -65,7 +71,7 @@ class ClauseResult:
                    when=data.get("phase", ""), reason=data.get("reason", ""), level=data.get("level", MUST),
                    exc_type=data.get("exception", ""), pitfall_name=data.get("pitfall_name"),
                    origin=data.get("origin", ""), origin_type=data.get("origin_exception", ""),
-                   repro=data.get("repro", ""))
+                   repro=data.get("repro", ""), platform=data.get("platform", ""))
 
 
 @dataclasses.dataclass
@@ -86,6 +92,7 @@ class RunResult:
     seconds: float = 0.0
     rerun: str = ""  # the command that reruns one cause's clauses, less the cause's name ("" when none can)
     capabilities: list = dataclasses.field(default_factory=list)  # capability table rows (harness/capabilities.py)
+    probe: dict = dataclasses.field(default_factory=dict)  # the platform probe's findings (spec_tests/platform_probe.py)
 
     # ---- per area and in total
 
@@ -119,6 +126,11 @@ class RunResult:
     def advisories_in(self, area: str) -> list[ClauseResult]:
         return [clause for clause in self.of("advisory") if clause.area == area]
 
+    def columns(self) -> list[str]:
+        """The outcomes a table of this run shows: every outcome, less the optional ones no clause has."""
+        totals = self.totals()
+        return [key for key in OUTCOMES if key not in _OPTIONAL_COLUMNS or totals[key]]
+
     def killed_by(self, area: str) -> bool:
         """Whether ``area`` rejected the implementation: at least one of its clauses failed (advisories do not)."""
         return bool(self.failed_in(area))
@@ -139,9 +151,13 @@ class RunResult:
         failed to import decide against conformance; advisories are counted in the details.
         """
         totals = self.totals()
-        counts = ", ".join(f"{totals[key]} {key}" for key in OUTCOMES)
-        if totals["failed"] or self.collection_errors:
+        counts = ", ".join(f"{totals[key]} {key}" for key in self.columns())
+        platform = totals["platform"]
+        if totals["failed"] or self.collection_errors or (platform and self.strict):
             problems = [f"{totals['failed']} clause(s) failed"] if totals["failed"] else []
+            if platform and self.strict:
+                problems.append(f"{platform} clause(s) fail on this machine because of a platform defect "
+                                f"(counted by --spec-strict)")
             if self.collection_errors:
                 problems.append(f"{len(self.collection_errors)} spec module(s) failed to import")
             return DOES_NOT_CONFORM, f"{', '.join(problems)} ({counts})"
@@ -153,6 +169,16 @@ class RunResult:
         if totals["xfailed"]:
             details += f"; {totals['xfailed']} known failure(s) excused by --xfail-file"
         return CONFORMS, details
+
+    def platform_note(self) -> str:
+        """``2 clauses fail on this machine because of a TensorFlow defect: see "platform"`` ('' when none do)."""
+        count = self.totals()["platform"]
+        if not count:
+            return ""
+        backend = (self.probe or {}).get("backend", "")
+        who = {"tensorflow": "TensorFlow"}.get(backend, backend or "platform")
+        return (f"{count} {'clause fails' if count == 1 else 'clauses fail'} on this machine because of a {who} "
+                f"defect: see \"platform\"")
 
     def render_markdown(self) -> str:
         """This result as the Markdown conformance report (what ``--spec-report report.md`` writes)."""
@@ -167,9 +193,11 @@ class RunResult:
     def headline(self) -> str:
         """The verdict as a user reads it: ``CONFORMS``, ``CONFORMS with N advisories``, ``DOES NOT CONFORM``..."""
         verdict, advisories = self.verdict()[0], self.totals()["advisory"]
+        headline = verdict
         if verdict == CONFORMS and advisories:
-            return f"{CONFORMS} with {advisories} {'advisory' if advisories == 1 else 'advisories'}"
-        return verdict
+            headline = f"{CONFORMS} with {advisories} {'advisory' if advisories == 1 else 'advisories'}"
+        note = self.platform_note()
+        return f"{headline} ({note})" if note else headline
 
     # ---- as data
 
@@ -191,6 +219,8 @@ class RunResult:
             "areas": [{"area": area, **row} for area, row in self.areas().items()],
             "failed": [clause.as_dict() for clause in self.of("failed")],
             "advisories": [clause.as_dict() for clause in self.of("advisory")],
+            "platform": [clause.as_dict() for clause in self.of("platform")],
+            "platform_probe": dict(self.probe),
             "xfailed": [clause.as_dict() for clause in self.of("xfailed")],
             "xpassed": [clause.as_dict() for clause in self.of("xpassed")],
             "collection_errors": [dict(error) for error in self.collection_errors],
@@ -221,6 +251,7 @@ class RunResult:
             seconds=float(data.get("seconds", 0.0)),
             rerun=data.get("rerun", ""),
             capabilities=[dict(row) for row in data.get("capabilities", [])],
+            probe=dict(data.get("platform_probe") or {}),
         )
 
 

@@ -268,6 +268,9 @@ def pytest_report_header(config):
     lines += [f"layer-spec: keras Dense has here: "
               f"{', '.join(capabilities.dense_capabilities(*capabilities.runtime())) or 'none'}",
               f"layer-spec: {generation.describe()}"]
+    from spec_tests import platform_probe
+
+    lines += [f"layer-spec: {line}" for line in platform_probe.probe().header_lines()]
     return lines
 
 

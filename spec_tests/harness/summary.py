@@ -9,7 +9,7 @@ last screen of a run answers "what is wrong, and how do I fix it".
 
 from __future__ import annotations
 
-from spec_tests.harness import capabilities, causes
+from spec_tests.harness import attribution, capabilities, causes
 from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES
 
 _ADVISORY_NOTE = ("; advisories are failed SHOULD clauses: they do not decide the verdict (--spec-strict makes "
@@ -21,6 +21,8 @@ def write(tr, results: list, refused=(), unmatched=None) -> None:
     several = len(results) > 1
     for result in results:
         _write_causes(tr, result, f" [{result.implementation.get('id')}]" if several else "")
+    for result in results:
+        _write_platform(tr, result, f" [{result.implementation.get('id')}]" if several else "")
     if several:
         _write_comparison(tr, results)
     else:
@@ -46,6 +48,35 @@ def _write_causes(tr, result, suffix: str) -> None:
             tr.write_line(line)
 
 
+def _write_platform(tr, result, suffix: str) -> None:
+    """The clauses that fail only because of the platform, and those a rerun showed to be the layer's own."""
+    platform = result.of("platform")
+    checked = [clause for clause in result.of("failed") if clause.platform]
+    if not platform and not checked:
+        return
+    from spec_tests import platform_probe
+
+    probe = platform_probe.probe()
+    tr.write_sep("=", f"layer-spec platform{suffix}")
+    if platform:
+        tr.write_line(f"{len(platform)} clause(s) fail on this machine because of a defect of its kernels, not of "
+                      f"the layer: they pass when rerun with {probe.switch()}"
+                      + ("; --spec-strict counts them as failures" if result.strict else
+                         "; they are not counted against the layer (--spec-strict counts them)"), bold=True,
+                      yellow=True)
+        tr.write_line(f"what is wrong here: {attribution.evidence(probe)} ({probe.cpu})")
+        for line in attribution.workarounds(probe):
+            tr.write_line(line)
+        for clause in platform:
+            tr.write_line(f"  platform: {clause.area}::{clause.name}")
+            tr.write_line(f"    {clause.first_line}")
+    if checked:
+        tr.write_line(f"{len(checked)} failed clause(s) were rerun with {probe.switch()} and failed there too: "
+                      f"they are the layer's own failures", red=True)
+        for clause in checked:
+            tr.write_line(f"  {clause.area}::{clause.name}: {clause.platform}")
+
+
 def _table(tr, header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
     for row in [header] + rows:
@@ -58,10 +89,10 @@ def _write_single(tr, result) -> None:
     tr.write_sep("=", "layer-spec conformance")
     tr.write_line(f"implementation {impl['spec']} -> {impl['class']} ({impl['file']})")
     tr.write_line(f"profile {result.profile['name']}; {result.versions['runtime']}")
-    totals = result.totals()
-    _table(tr, ["area", *OUTCOMES], [[area, *(str(row[key]) for key in OUTCOMES)]
-                                     for area, row in result.areas().items()]
-           + [["total", *(str(totals[key]) for key in OUTCOMES)]])
+    totals, columns = result.totals(), result.columns()
+    _table(tr, ["area", *columns], [[area, *(str(row[key]) for key in columns)]
+                                    for area, row in result.areas().items()]
+           + [["total", *(str(totals[key]) for key in columns)]])
     for line in capabilities.terminal_lines(result.capabilities):
         tr.write_line(line)
     _write_problems(tr, result)
@@ -69,11 +100,12 @@ def _write_single(tr, result) -> None:
 
 def _cell(row: dict) -> str:
     """passed/failed[/advisories] of one area for one implementation; '-' when none of its clauses ran."""
-    if not any(row[key] for key in ("passed", "failed", "advisory", "xfailed")):
+    if not any(row[key] for key in ("passed", "failed", "advisory", "platform", "xfailed")):
         return "-"
     text = f"{row['passed']}/{row['failed']}"
-    return text + (f" +{row['advisory']}a" if row["advisory"] else "") + (f" {row['xfailed']}x" if row["xfailed"]
-                                                                          else "")
+    return (text + (f" +{row['advisory']}a" if row["advisory"] else "") + (f" +{row['platform']}p" if row["platform"]
+                                                                           else "")
+            + (f" {row['xfailed']}x" if row["xfailed"] else ""))
 
 
 def _write_comparison(tr, results: list) -> None:
@@ -82,7 +114,7 @@ def _write_comparison(tr, results: list) -> None:
     for ident, result in zip(ids, results):
         impl = result.implementation
         tr.write_line(f"[{ident}] {impl['spec']} -> {impl['class']}, profile {result.profile['name']}")
-    tr.write_line(f"{results[0].versions['runtime']}; cells: passed/failed, +Na advisories, Nx known failures")
+    tr.write_line(f"{results[0].versions['runtime']}; cells: passed/failed, +Na advisories, +Np platform, Nx known failures")
     tables = [result.areas() for result in results]
     areas = list(dict.fromkeys(area for table in tables for area in table))
     empty = dict.fromkeys(OUTCOMES, 0)
