@@ -25,7 +25,6 @@ TensorFlow ops) is the harness's question: ``spec_tests/harness/portable.py``.
 
 from __future__ import annotations
 
-import importlib
 import types
 
 import numpy as np
@@ -33,11 +32,9 @@ import pytest
 import tensorflow as tf
 
 from spec_tests import devices
-from spec_tests.generation import LEGACY, keras
+from spec_tests.generation import BACKEND, BACKEND_VERSION, LEGACY, keras
 
 ALL_BACKENDS = ("tensorflow", "jax", "torch", "numpy")
-BACKEND = "tensorflow" if LEGACY else keras.backend.backend()
-BACKEND_VERSION = importlib.import_module(BACKEND).__version__
 #: Words an error about string data names it by: torch and numpy tensors hold no strings, and Keras there calls them
 #: by numpy's names ("Invalid dtype: object" for a string tensor, "str32" for a numpy array of str).
 STRING_DTYPE_WORDS = ("string", "str", "object") if BACKEND in ("torch", "numpy") else ("string",)

@@ -9,17 +9,19 @@ and how a model is exported or a loss-scaled step applied, is ``backend.py``'s.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 
 import tensorflow as tf
 
+from spec_tests import environment
 from spec_tests.devices import request_host_devices
 
 request_host_devices()  # before Keras (and so JAX) starts: two host devices for the distribution clauses
 
 #: The variable TensorFlow reads, at its first import, to choose legacy Keras 2 (the tf-keras package).
-LEGACY_ENV = "TF_USE_LEGACY_KERAS"
+LEGACY_ENV = environment.LEGACY_KERAS
 
 
 def legacy_requested(environ=os.environ) -> bool:
@@ -148,11 +150,16 @@ def scoped_name(variable) -> str:
     return name[:-2] if name.endswith(":0") else name
 
 
+#: The backend this process runs, chosen as Keras chooses it (legacy Keras 2 always runs on TensorFlow), and its
+#: version; ``backend.py`` holds what differs between backends.
+BACKEND = "tensorflow" if LEGACY else keras.backend.backend()
+BACKEND_VERSION = importlib.import_module(BACKEND).__version__
+
+
 def describe() -> str:
     """The generation, its Keras and the backend it runs on: ``TensorFlow 2.21.0, keras 3.15.1 (Keras 3), backend jax 0.10.2``."""
-    from spec_tests import backend
-
-    return f"TensorFlow {tf.__version__}, {KERAS_DISTRIBUTION} {KERAS_VERSION} (Keras {GENERATION}), {backend.describe()}"
+    return f"TensorFlow {tf.__version__}, {KERAS_DISTRIBUTION} {KERAS_VERSION} (Keras {GENERATION}), backend " \
+           f"{BACKEND} {BACKEND_VERSION}"
 
 
 # --- bad input (robustness clauses) ---

@@ -87,3 +87,67 @@ def test_run_result_table_is_in_reading_order_and_round_trips_through_json():
     assert result.verdict()[0] == "DOES NOT CONFORM" and result.killed_by("bad_input") and not result.killed_by("build")
     again = RunResult.from_dict(result.to_dict())
     assert again.clauses == result.clauses and again.verdict() == result.verdict()
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SPEC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """spec_tests module -> the spec_tests modules it imports, at the top or inside a function alike."""
+    modules = {_module_name(path): path for path in SPEC.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _imports(path):
+            while imported and imported not in modules:  # `from pkg.mod import name`: the module is pkg.mod
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and imported != "spec_tests":
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_cycle_inside_spec_tests():
+    """No two modules of spec_tests/ import each other, directly or through others, even inside a function."""
+    cycles = _cycles(_import_graph())
+    assert not cycles, "import cycles (break each with a leaf module both can import): " + "; ".join(
+        " <-> ".join(cycle) for cycle in cycles)
+
+
+def test_cycle_finder_finds_a_cycle():
+    """The cycle finder is not blind: a two-module and a three-module circle are both found, a chain is not."""
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": set()}) == [["a", "b"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]

@@ -41,11 +41,11 @@ def impl_spec(cls_or_spec) -> str:
 
 @contextlib.contextmanager
 def _guest_environment(strict: bool):
-    saved = {key: os.environ.get(key) for key in (KEEP_DEVICES_ENV, "LAYER_SPEC_STRICT", "LAYER_SPEC_IMPL",
-                                                  "LAYER_SPEC_PROFILE")}
+    saved = {key: os.environ.get(key) for key in (KEEP_DEVICES_ENV, environment.STRICT, environment.IMPL,
+                                                  environment.PROFILE)}
     os.environ[KEEP_DEVICES_ENV] = "1"
-    os.environ["LAYER_SPEC_STRICT"] = "1" if strict else ""
-    for key in ("LAYER_SPEC_IMPL", "LAYER_SPEC_PROFILE"):
+    os.environ[environment.STRICT] = "1" if strict else ""
+    for key in (environment.IMPL, environment.PROFILE):
         os.environ.pop(key, None)
     try:
         yield

@@ -19,12 +19,13 @@ clauses end as ``not_claimed``, apart from the skipped ones.
 
 from __future__ import annotations
 
+from spec_tests import environment
 from spec_tests.harness.catalogue import CAPABILITIES
 
 #: The outcome of a clause whose capability the layer does not claim: neither passed, failed nor skipped.
 NOT_CLAIMED = "not_claimed"
 #: How to claim a capability, for skip reasons and the report.
-HOW_TO_CLAIM = "claim it with the class attribute layer_spec_capabilities, --capabilities or LAYER_SPEC_CAPABILITIES"
+HOW_TO_CLAIM = f"claim it with the class attribute layer_spec_capabilities, --capabilities or {environment.CAPABILITIES}"
 
 
 def runtime() -> tuple[int, str]:

@@ -35,8 +35,11 @@ import subprocess
 import sys
 import threading
 
+from spec_tests import environment
 from spec_tests.harness.catalogue import DEFAULT_PROFILE, LEVEL_HELP, MUST, PROFILES, SHOULD, Clause, iter_areas
+from spec_tests.harness.commands import QUIET, pytest_command  # noqa: F401 - QUIET re-exported
 from spec_tests.harness.rerun import RERUN_ENV
+
 _EXAMPLES = """examples:
   layer-spec check mypkg.layers:MyDense
   layer-spec check mypkg.layers:MyDense mypkg.layers:FusedDense other.py:TinyDense@seed --report out.md
@@ -46,7 +49,7 @@ _EXAMPLES = """examples:
   layer-spec list --markdown > SPEC.md
   layer-spec platform
   layer-spec bench paired --seconds 5"""
-_LEGACY_ENV = "TF_USE_LEGACY_KERAS"
+_LEGACY_ENV = environment.LEGACY_KERAS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -180,42 +183,6 @@ def platform(args) -> int:
 # --------------------------------------------------------------------------- check
 
 
-def pytest_command(args, extra: list[str]) -> list[str]:
-    """The pytest command line ``check`` runs.
-
-    ``--rootdir`` is the folder that holds the ``spec_tests`` package, so clause ids read
-    ``spec_tests/test_build.py::...`` wherever it is installed; pytest's cache stays in the current folder.
-    """
-    import spec_tests
-
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(spec_tests.__file__)))
-    targets = [f"spec_tests.test_{area.removeprefix('test_')}" for area in args.area] or ["spec_tests"]
-    command = [
-        sys.executable, "-m", "pytest", "--pyargs", *targets,
-        "--rootdir", package_parent, "-o", f"cache_dir={os.path.abspath('.pytest_cache')}",
-    ]
-    for impl in args.impls:
-        command += ["--impl", impl]
-    if args.profile:
-        command += ["--profile", args.profile]
-    if args.report:
-        command += ["--spec-report", os.path.abspath(args.report)]
-    if args.xfail_file:
-        command += ["--xfail-file", os.path.abspath(args.xfail_file)]
-    if getattr(args, "xfail_write", None):
-        command += ["--xfail-write", os.path.abspath(args.xfail_write)]
-    if args.strict:
-        command.append("--spec-strict")
-    for name in getattr(args, "cause", []):
-        command += ["--spec-cause", name]
-    if not getattr(args, "verbose", False):
-        command += QUIET
-    return command + list(extra)
-
-
-#: What ``check`` adds to pytest's options unless ``-v``: no tracebacks and no per-test summary lines (the causes,
-#: the table and the report say it all).
-QUIET = ["--tb=no", "-rN"]
 
 
 def rerun_prefix(args) -> str:
@@ -236,8 +203,8 @@ def check(args, extra: list[str]) -> int:
         args.profile = args.profile or DEFAULT_PROFILE
         return check_backends(args, extra)
     env = dict(os.environ)
-    env.pop("LAYER_SPEC_IMPL", None)
-    env.pop("LAYER_SPEC_PROFILE", None)
+    env.pop(environment.IMPL, None)
+    env.pop(environment.PROFILE, None)
     env[RERUN_ENV] = rerun_prefix(args)
     if args.legacy:
         if importlib.util.find_spec("tf_keras") is None:

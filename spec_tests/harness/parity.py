@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spec_tests import environment
+
 #: Tolerance of every parity comparison: ``|a - b| <= ATOL + RTOL * |b|`` element-wise.
 RTOL, ATOL = 1e-5, 1e-5  # as the differential clauses compare a layer with Dense
 UNITS, INPUT_DIM = 3, 4
@@ -41,7 +43,7 @@ CASES = (
     ("relu, no bias, x(5,4)", {"activation": "relu", "use_bias": False}, (5, INPUT_DIM)),
 )
 QUANTITIES = ("output", "dL/dx", "dL/dkernel", "dL/dbias")
-LEGACY_ENV = "TF_USE_LEGACY_KERAS"
+LEGACY_ENV = environment.LEGACY_KERAS
 
 
 def parse_backends(text: str) -> list[str]:
@@ -57,7 +59,7 @@ def parse_backends(text: str) -> list[str]:
 
 def _env(backend: str) -> dict:
     env = {key: value for key, value in os.environ.items()
-           if key not in ("LAYER_SPEC_IMPL", "LAYER_SPEC_PROFILE", LEGACY_ENV, "PYTEST_ADDOPTS")}
+           if key not in (environment.IMPL, environment.PROFILE, LEGACY_ENV, "PYTEST_ADDOPTS")}
     env["KERAS_BACKEND"] = backend
     return env
 
@@ -67,7 +69,7 @@ def _env(backend: str) -> dict:
 
 def run_spec(args, backend: str, folder: Path, extra: list[str]) -> dict:
     """One pytest run on ``backend``: ``{"backend", "result" (RunResult or None), "exit", "message", "seconds"}``."""
-    from spec_tests.harness.cli import pytest_command
+    from spec_tests.harness.commands import pytest_command
     from spec_tests.harness.results import RunResult
 
     report = folder / f"{backend}.json"

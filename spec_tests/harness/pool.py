@@ -29,12 +29,13 @@ import tempfile
 import threading
 from pathlib import Path
 
+from spec_tests import environment
 from spec_tests.harness.results import RunResult
 from spec_tests.harness.runner import PACKAGE_PARENT
 
 # Environment a worker must not inherit from an outer pytest run.
 _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
-                 "PYTEST_XDIST_TESTRUNUID", "LAYER_SPEC_IMPL", "LAYER_SPEC_PROFILE")
+                 "PYTEST_XDIST_TESTRUNUID", environment.IMPL, environment.PROFILE)
 #: Areas whose clauses leave process-wide state behind that changes later runs of the same area: TensorFlow's
 #: collective ops (MirroredStrategy) cancel a step whose all-reduce pattern differs from an earlier run's, and
 #: a failed collective aborts every later one. A job with such an area runs in a fresh worker, retired after it,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from spec_tests.harness.causes import RULE
 from spec_tests.harness.capabilities import render_capabilities
-from spec_tests.harness.results import OUTCOMES
+from spec_tests.harness.outcomes import OPTIONAL_COLUMNS, OUTCOMES
 
 
 def _cell(text) -> str:
@@ -124,7 +124,7 @@ def _platform_section(data: dict) -> list[str]:
 
 def render_markdown(data: dict) -> str:
     impl, versions, profile = data["implementation"], data["versions"], data["profile"]
-    columns = [key for key in OUTCOMES if key != "platform" or data["totals"].get("platform")]
+    columns = [key for key in OUTCOMES if key not in OPTIONAL_COLUMNS or data["totals"].get(key)]
     out = [
         f"# Conformance report: `{impl['class']}`",
         "",

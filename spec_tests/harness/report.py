@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from spec_tests import environment
 from spec_tests.harness import (
     attribution,
     capabilities,
@@ -62,7 +63,7 @@ def pytest_addoption(parser):
                          "failed clauses with rule and hint) as Markdown, or JSON when PATH ends in .json")
 
     selection.add_option(parser, "--spec-strict", dest="layer_spec_strict", action="store_true", default=False,
-                         ini="layer_spec_strict", ini_type="bool",
+                         ini=environment.INI_KEYS[environment.STRICT], ini_type="bool",
                          help="count advisories (failed SHOULD clauses) as failures: they then decide the verdict "
                          "and the exit status (default: $LAYER_SPEC_STRICT, else off)")
 
@@ -71,11 +72,11 @@ def strict(config) -> bool:
     """Whether advisories count as failures: ``--spec-strict``, else ``LAYER_SPEC_STRICT``, else the ini key."""
     if config.getoption("layer_spec_strict", False):
         return True
-    env = os.environ.get("LAYER_SPEC_STRICT", "").strip().lower()
+    env = os.environ.get(environment.STRICT, "").strip()
     if env:
-        return env in ("1", "true", "yes")
+        return environment.truthy(env)
     try:
-        return bool(config.getini("layer_spec_strict"))
+        return bool(config.getini(environment.INI_KEYS[environment.STRICT]))
     except ValueError:  # the ini key is not registered (a config without this plugin)
         return False
 

@@ -21,6 +21,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from spec_tests import environment as names
 from spec_tests.harness.catalogue import SPEC_PACKAGE, area_module, area_of
 
 #: Fixtures of pytest itself that clauses use, rebuilt outside pytest.
@@ -140,9 +141,9 @@ def snippet(clause_id: str, impl: str, profile: str, versions: dict, seed: int, 
         source = f"from {module_name} import {function_name}\n"
     environment = []
     if legacy:
-        environment.append('os.environ["TF_USE_LEGACY_KERAS"] = "1"  # legacy Keras 2, before TensorFlow is imported')
+        environment.append(f'os.environ["{names.LEGACY_KERAS}"] = "1"  # legacy Keras 2, before TensorFlow is imported')
     if backend and backend != "tensorflow":
-        environment.append(f'os.environ["KERAS_BACKEND"] = "{backend}"  # before Keras is imported')
+        environment.append(f'os.environ["{names.KERAS_BACKEND}"] = "{backend}"  # before Keras is imported')
     expected = "\n".join(f"#   {line}" for line in (message or "(see the report)").splitlines()[:6])
     return "\n".join([
         f'"""Reproduce {clause_id} outside pytest: python this_file.py (or run it under a debugger).',

@@ -16,12 +16,13 @@ import shlex
 
 import pytest
 
+from spec_tests import environment
 from spec_tests.harness import catalogue, selection
 
 #: pytest's cache entry for the last run's causes: "impl|profile|generation" -> {cause: [clause ids]}.
 CAUSES_CACHE = "layer-spec/causes"
 #: Set by ``layer-spec check``: its own command to rerun one cause, less the cause's name.
-RERUN_ENV = "LAYER_SPEC_RERUN"
+RERUN_ENV = environment.RERUN
 
 
 def pytest_addoption(parser):

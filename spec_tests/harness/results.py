@@ -17,15 +17,14 @@ import dataclasses
 from spec_tests.harness import causes as causes_
 from spec_tests.harness.catalogue import MUST, area_sort_key
 
-#: How a clause case can end. ``advisory``: a SHOULD clause failed (it does not decide the verdict, unless strict).
-#: ``platform``: a MUST clause failed on this machine and passed when rerun under the platform's reference
-#: configuration (harness/attribution.py): a defect of the platform's kernels, not of the layer (it does not decide
-#: the verdict, unless strict).
-OUTCOMES = ("passed", "failed", "advisory", "platform", "xfailed", "skipped")
-#: Outcomes a table shows only when some clause has them.
-_OPTIONAL_COLUMNS = ("platform",)
-#: The words a verdict can be.
-CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, NO_VERDICT = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE", "NO VERDICT"
+from spec_tests.harness.outcomes import (  # noqa: F401 - re-exported: results is where readers look for them
+    CONFORMS,
+    DOES_NOT_CONFORM,
+    INCOMPLETE,
+    NO_VERDICT,
+    OPTIONAL_COLUMNS,
+    OUTCOMES,
+)
 
 
 @dataclasses.dataclass
@@ -129,7 +128,7 @@ class RunResult:
     def columns(self) -> list[str]:
         """The outcomes a table of this run shows: every outcome, less the optional ones no clause has."""
         totals = self.totals()
-        return [key for key in OUTCOMES if key not in _OPTIONAL_COLUMNS or totals[key]]
+        return [key for key in OUTCOMES if key not in OPTIONAL_COLUMNS or totals[key]]
 
     def killed_by(self, area: str) -> bool:
         """Whether ``area`` rejected the implementation: at least one of its clauses failed (advisories do not)."""

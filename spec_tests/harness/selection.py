@@ -24,6 +24,7 @@ import re
 
 import pytest
 
+from spec_tests import environment
 from spec_tests.harness import capabilities
 from spec_tests.harness.catalogue import (
     CAPABILITIES, CAPABILITY_MARKER, DEFAULT_PROFILE, PROFILES, SEED_MARKER, capability_of, is_spec_item,
@@ -65,7 +66,9 @@ def add_option(parser, flag: str, help: str, ini: str | None = None, ini_type: s
 
 
 def setting(config, dest: str, env: str, ini: str | None = None):
-    """A setting's value and where it came from: the flag, else the environment variable, else the ini key."""
+    """A setting's value and where it came from: the flag, else the environment variable, else the ini key (by
+    default the one that mirrors the variable: ``environment.INI_KEYS``)."""
+    ini = ini or environment.INI_KEYS.get(env)
     value = config.getoption(dest, None)
     if value not in (None, [], False):
         return value, "--" + dest.removeprefix("layer_spec_").replace("_", "-")
@@ -117,13 +120,13 @@ def claimed_capabilities(config, cls) -> frozenset[str]:
 
     claimed = set(capabilities.dense_capabilities(*capabilities.runtime())) if cls is generation.Dense else set()
     claimed |= _names(getattr(cls, CAPABILITIES_ATTRIBUTE, ()), f"{cls.__qualname__}.{CAPABILITIES_ATTRIBUTE}")
-    requested, where = setting(config, "layer_spec_capabilities", "LAYER_SPEC_CAPABILITIES", "layer_spec_capabilities")
+    requested, where = setting(config, "layer_spec_capabilities", environment.CAPABILITIES)
     return frozenset(claimed | _names(requested or "", where or "--capabilities"))
 
 
 def requested_impls(config) -> tuple[list[str], str]:
     """The implementations this run names, and where they came from (default: the reference layer)."""
-    value, where = setting(config, "layer_spec_impl", "LAYER_SPEC_IMPL", "layer_spec_impl")
+    value, where = setting(config, "layer_spec_impl", environment.IMPL)
     if value is None:
         return [DEFAULT_IMPL], "default"
     if isinstance(value, str):
@@ -135,7 +138,7 @@ def _runs_spec(config) -> bool:
     """Whether this run involves the spec: a flag or variable names an implementation, or it collects spec_tests."""
     if config.getoption("layer_spec_impl", None) or config.getoption("layer_spec_profile", None):
         return True
-    if os.environ.get("LAYER_SPEC_IMPL", "").strip() or os.environ.get("LAYER_SPEC_PROFILE", "").strip():
+    if os.environ.get(environment.IMPL, "").strip() or os.environ.get(environment.PROFILE, "").strip():
         return True
     return any("spec_tests" in str(place) for place in config.args)
 
@@ -178,7 +181,7 @@ def implementations(config) -> tuple[SpecState, ...]:
     from spec_tests.harness import portable
 
     choices, _ = requested_impls(config)
-    default_profile, where = setting(config, "layer_spec_profile", "LAYER_SPEC_PROFILE", "layer_spec_profile")
+    default_profile, where = setting(config, "layer_spec_profile", environment.PROFILE)
     if default_profile is not None and default_profile not in PROFILES:
         raise pytest.UsageError(f"{where} {default_profile!r}: expected one of {', '.join(PROFILES)}")
     found, refused = [], []

@@ -10,7 +10,7 @@ last screen of a run answers "what is wrong, and how do I fix it".
 from __future__ import annotations
 
 from spec_tests.harness import attribution, capabilities, causes
-from spec_tests.harness.results import CONFORMS, DOES_NOT_CONFORM, OUTCOMES
+from spec_tests.harness.outcomes import CONFORMS, DOES_NOT_CONFORM, OUTCOMES
 
 _ADVISORY_NOTE = ("; advisories are failed SHOULD clauses: they do not decide the verdict (--spec-strict makes "
                   "them count)")

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 
+from spec_tests import environment
 from spec_tests.harness.catalogue import canonical_id, is_clause, item_ids
 from spec_tests.harness.selection import add_option, base_id, implementations, setting, state_of
 
@@ -89,7 +90,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    path, where = setting(config, "layer_spec_xfail_file", "LAYER_SPEC_XFAIL_FILE", "layer_spec_xfail_file")
+    path, where = setting(config, "layer_spec_xfail_file", environment.XFAIL_FILE)
     if not path:
         return
     base = config.rootpath if where and where.startswith("ini") else config.invocation_params.dir

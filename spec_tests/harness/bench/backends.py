@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from spec_tests import environment
 from spec_tests.harness.bench.cases import BACKENDS, FLAG
 from spec_tests.harness.bench.table import build_table, format_ratio, format_time, records_from_json
 
@@ -39,7 +40,7 @@ def backend_of(data: dict) -> str:
 def run_backend(backend: str, impl: str, json_path: Path, pytest_args=(), timeout: float = 3600) -> int:
     """``pytest --benchmark-only`` of the suite under ``KERAS_BACKEND=backend``; its exit status."""
     env = dict(os.environ, KERAS_BACKEND=backend)
-    env.pop("TF_USE_LEGACY_KERAS", None)  # legacy Keras 2 has no backends
+    env.pop(environment.LEGACY_KERAS, None)  # legacy Keras 2 has no backends
     env.pop("PYTEST_ADDOPTS", None)
     command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", "--pyargs", "spec_tests.test_benchmarks",
                "--benchmark-only", f"--impl={impl}", f"--benchmark-json={json_path}", *pytest_args]

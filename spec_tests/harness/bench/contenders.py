@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from spec_tests import generation
 from spec_tests.harness.bench.cases import PEAK_N, Shape
+from spec_tests.harness.bench.checks import LEARNING_RATE, check_peak
 from spec_tests.helpers import assert_close, check, dense_closed_form, layer_bias, random_array, to_numpy
 
 
@@ -36,7 +37,6 @@ def backend_contenders():
 
     return sys.modules[__name__]
 
-LEARNING_RATE = 0.01
 
 
 class RawDense:
@@ -155,10 +155,6 @@ def peak_call():
     a = tf.fill((PEAK_N, PEAK_N), 0.5)  # the values do not change a matmul's speed
     b = tf.fill((PEAK_N, PEAK_N), 0.25)
     return (lambda: tf.matmul(a, b)), check_peak
-
-
-def check_peak(result) -> None:
-    check(tuple(result.shape) == (PEAK_N, PEAK_N), "peak matmul output shape", (PEAK_N, PEAK_N), tuple(result.shape))
 
 
 def time_peak(benchmark, call, budget: float = 0.5) -> object:

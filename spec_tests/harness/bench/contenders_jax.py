@@ -16,7 +16,7 @@ import numpy as np
 
 from spec_tests import generation
 from spec_tests.harness.bench.cases import PEAK_N, Shape
-from spec_tests.harness.bench.contenders import LEARNING_RATE, check_peak
+from spec_tests.harness.bench.checks import LEARNING_RATE, check_peak
 
 as_input = jnp.asarray
 
