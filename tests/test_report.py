@@ -283,7 +283,7 @@ def test_json_report_and_hints(pytester, broken, tmp_path):
     result.assert_outcomes(failed=3)
     stdout = result.stdout.str()
     # the hint is appended to the failure of the clause whose exception the table knows, and to no other
-    assert stdout.count("layer-spec hint") == 1 and f"hint: {_table_hint()}" in stdout
+    assert stdout.count(f"hint: {_table_hint()}") == 1  # the short failure text (compact.py) shows it once
     result.stdout.fnmatch_lines(["*= layer-spec conformance =*", "build * 0 * 3 * 0 * 0", "*DOES NOT CONFORM*"])
 
     data = json.loads(out.read_text())

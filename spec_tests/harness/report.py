@@ -120,7 +120,7 @@ def pytest_runtest_makereport(item, call):
         report.spec_message = failure_message(exc)
         report.spec_exc_type = type(exc).__name__
         report.spec_origin_type, report.spec_origin = causes.origin_of(
-            exc, _implementation_files(item.config, state), str(item.config.invocation_params.dir))
+            exc, implementation_files(item.config, state), str(item.config.invocation_params.dir))
     if report.failed and report.spec_level == SHOULD and not strict(item.config):
         first = (getattr(report, "spec_message", "") or "").splitlines()[:1]
         report.outcome = "skipped"  # neither passed nor failed, like an xfail: pytest's exit status ignores it
@@ -129,7 +129,7 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _implementation_files(config, state) -> frozenset:
+def implementation_files(config, state) -> frozenset:
     known = config.stash.setdefault(_FILES_KEY, {})
     if state.id not in known:
         known[state.id] = causes.implementation_files(state.cls)
@@ -356,4 +356,4 @@ class ConformanceReporter:
             tr.write_line(self.write_error, red=True)
 
 
-__all__ = ["REPORTER", "ConformanceReporter", "failure_message"]
+__all__ = ["REPORTER", "ConformanceReporter", "failure_message", "implementation_files"]
