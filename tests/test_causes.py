@@ -256,3 +256,23 @@ def test_two_independent_mistakes_are_two_causes(tmp_path):
     assert config["cause"] == "get_config_missing_argument" and "get_config" in config["fix"]
     assert "bias" in bias["fix"] and not set(bias["ids"]) & of_area["serialization"]
     assert f"--cause {config['cause']}" in proc.stdout and f"--cause {bias['cause']}" in proc.stdout
+
+
+def test_clauses_naming_the_same_fix_are_one_cause_whatever_their_messages():
+    """A dropped mask fails clauses with different messages and one fix: one cause; a chain of shared fixes too."""
+    fix = "set self.supports_masking = True in __init__"
+    eager = _clause("test_eager", area="masking", message="SpecFailure: mask: expected a boolean mask, seen no mask",
+                    hint=fix)
+    warning = _clause("test_warn", area="masking", message="SpecFailure: warnings about masks: expected none, seen 1",
+                      hint=fix)
+    values = _clause("test_lstm", area="masking", message="SpecFailure: output: expected 1.0 at index (0,), seen 2.0",
+                     hint=fix)
+    other = _clause("test_units", area="construction", message="SpecFailure: units: expected int, seen str",
+                    hint="validate units")
+    causes = group([eager, warning, values, other])
+    assert [len(cause.clauses) for cause in causes] == [3, 1] and causes[0].fix == fix
+    a = _clause("test_a", message="SpecFailure: a: expected 1, seen 2", hint="fix one")
+    b = _clause("test_b", message="SpecFailure: b: expected x, seen y", hint="fix one")
+    c = _clause("test_c", message="SpecFailure: b: expected x, seen y", hint="fix two")  # same message as b
+    d = _clause("test_d", message="SpecFailure: d: expected p, seen q", hint="fix two")
+    assert [len(cause.clauses) for cause in group([a, b, c, d])] == [4]

@@ -26,7 +26,8 @@ from spec_tests.harness.hints import HINTS
 from spec_tests.harness.text import exception_chain
 
 #: The grouping rule, in one sentence (the report and the README quote it).
-RULE = ("clauses share a cause when the hint table recognises the same known pitfall in them, else when the "
+RULE = ("clauses share a cause when the hint table recognises the same known pitfall in them, else when they "
+        "give the same fix, else when the "
         "same exception type was raised at the same line of the implementation's code, else when their messages "
         "read the same once numbers, shapes, quoted names, dtypes and addresses are taken out (for a spec check, "
         "only its `expected ..., seen ...` part counts)")
@@ -165,13 +166,42 @@ class Cause:
                 "rerun": self.rerun(rerun_prefix), "ids": [clause.id for clause in self.clauses]}
 
 
+def own_fix(clause) -> str | None:
+    """The fix a clause named itself (its own hint, not the table's), normalised; None when it named none."""
+    if not clause.hint or pitfall_name(clause):
+        return None
+    return normalise(clause.hint.split("Usual fix: ", 1)[-1])
+
+
 def group(clauses) -> list[Cause]:
-    """The causes of these failed clauses: most clauses first, then in reading order."""
+    """The causes of these failed clauses: most clauses first, then in reading order.
+
+    Clauses are grouped by :func:`cause_key`; then groups whose clauses name the same fix (their own hint) are one
+    cause, whatever their messages: one mistake, one fix (a dropped mask fails eager, symbolic, warning and value
+    clauses with four different messages and one fix).
+    """
     ordered = sorted(clauses, key=lambda c: (area_sort_key(c.area), c.id))
     groups: dict[tuple[str, str], list] = {}
     for clause in ordered:
         groups.setdefault(cause_key(clause), []).append(clause)
-    causes = [Cause(kind, text, members) for (kind, text), members in groups.items()]
+    parent = {key: key for key in groups}  # union-find over the groups, the biggest group as each root
+
+    def root(key):
+        while parent[key] != key:
+            key = parent[key]
+        return key
+
+    by_fix: dict[str, tuple[str, str]] = {}
+    for key, members in sorted(groups.items(), key=lambda item: -len(item[1])):
+        for fix in dict.fromkeys(filter(None, map(own_fix, members))):
+            first, mine = root(by_fix.setdefault(fix, key)), root(key)
+            if first != mine:
+                parent[mine] = first
+    merged: dict[tuple[str, str], list] = {}
+    for key, members in groups.items():
+        merged.setdefault(root(key), []).extend(members)
+    causes = [Cause(kind, text, sorted(members, key=lambda c: (area_sort_key(c.area), c.id)))
+              for (kind, text), members in merged.items()]
     return sorted(causes, key=lambda cause: (-len(cause.clauses), area_sort_key(cause.clauses[0].area)))
 
 
