@@ -46,11 +46,9 @@ def layer_impl(request):
 @pytest.fixture(autouse=True)
 def _clean_keras_session(layer_impl):
     saved = generation.save_global_state()
-    generation.keras.mixed_precision.set_global_policy("float32")
-    generation.clear_session()
-    generation.set_seed(SEED)
+    started = generation.fresh_session(SEED)
     yield
-    generation.restore_global_state(saved)
+    generation.end_session(started, saved)
 
 
 @pytest.fixture(scope="session")
