@@ -12,8 +12,8 @@ from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
     assert_shape,
-    check,
     dense_closed_form,
+    expect_that,
     layer_bias,
     random_array,
     succeed,
@@ -104,8 +104,8 @@ def test_symbolic_input_builds_a_functional_model(make_layer, feature_shape):
                              f"{type(exc).__name__}: {exc}\nhint: use only TensorFlow/Keras ops in call and "
                              "implement compute_output_shape") from exc
     expected = (None,) + _expected(feature_shape, units)
-    check(_static_shape(outputs.shape) == expected, "symbolic output shape", expected, _static_shape(outputs.shape),
-          SHAPE_HINT)
+    expect_that(_static_shape(outputs.shape) == expected, "symbolic output shape", expected, _static_shape(outputs.shape),
+                SHAPE_HINT)
     x = random_array((2,) + feature_shape)
     y = model(x)
     assert_shape(y, (2,) + _expected(feature_shape, units), "output shape of the functional model on a batch of 2")
@@ -125,8 +125,8 @@ def test_sequences_of_any_length_work_in_a_model(make_layer):
     layer = make_layer(3)
     inputs = keras.Input((None, 4))
     outputs = succeed(lambda: layer(inputs), "the layer on keras.Input((None, 4))", "a symbolic output", DYNAMIC_HINT)
-    check(_static_shape(outputs.shape) == (None, None, 3), "symbolic output shape on keras.Input((None, 4))",
-          (None, None, 3), _static_shape(outputs.shape), SHAPE_HINT)
+    expect_that(_static_shape(outputs.shape) == (None, None, 3), "symbolic output shape on keras.Input((None, 4))",
+                (None, None, 3), _static_shape(outputs.shape), SHAPE_HINT)
     model = keras.Model(inputs, outputs)
     for steps in (5, 2):
         x = random_array((2, steps, 4), seed=steps)
@@ -142,7 +142,7 @@ def test_compute_output_shape_agrees_with_eager_call(make_layer, shape, units):
     layer = make_layer(units)
     y = layer(random_array(shape))
     computed = _static_shape(layer.compute_output_shape(shape))
-    check(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
+    expect_that(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
 
 
 @pytest.mark.parametrize("feature_shape", SYMBOLIC_CASES, ids=lambda s: f"Input{s}")
@@ -153,15 +153,15 @@ def test_compute_output_shape_agrees_with_symbolic_call(make_layer, feature_shap
     input_shape = (None,) + feature_shape
     computed = _static_shape(layer.compute_output_shape(input_shape))
     seen = _static_shape(outputs.shape)
-    check(computed == seen, f"compute_output_shape({input_shape})", seen, computed, SHAPE_HINT)
+    expect_that(computed == seen, f"compute_output_shape({input_shape})", seen, computed, SHAPE_HINT)
 
 
 def test_compute_output_shape_before_build(make_layer):
     """``compute_output_shape`` works on an unbuilt layer and leaves it unbuilt."""
     layer = make_layer(4)
     computed = _static_shape(layer.compute_output_shape((None, 2, 7)))
-    check(computed == (None, 2, 4), "compute_output_shape((None, 2, 7)) before build", (None, 2, 4), computed,
-          SHAPE_HINT)
+    expect_that(computed == (None, 2, 4), "compute_output_shape((None, 2, 7)) before build", (None, 2, 4), computed,
+                SHAPE_HINT)
 
 
 @given(
@@ -180,5 +180,5 @@ def test_shape_and_value_property(make_layer, leading, input_dim, units):
     expected = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
     assert_close(y, expected, f"output for a {shape} input versus x @ kernel + bias", rtol=1e-5, atol=1e-5)
     computed = _static_shape(layer.compute_output_shape(shape))
-    check(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
-    check(np.isfinite(to_numpy(y)).all(), "output values", "all finite", "non-finite values")
+    expect_that(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
+    expect_that(np.isfinite(to_numpy(y)).all(), "output values", "all finite", "non-finite values")
