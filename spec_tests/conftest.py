@@ -23,20 +23,12 @@ import os
 from spec_tests.devices import split_cpu  # first: TensorFlow's devices are fixed once its runtime starts
 if not os.environ.get("LAYER_SPEC_KEEP_DEVICES"):  # set by the in-process API: a guest leaves the devices alone
     split_cpu()  # two logical CPUs for the distribution clauses; changes nothing else
-import hypothesis
 import pytest
 
 from spec_tests import generation
 from spec_tests.harness import selection
 
 SEED = 1234
-
-hypothesis.settings.register_profile(
-    "layer-spec", max_examples=15, deadline=None, derandomize=True, print_blob=True, database=None,
-    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture, hypothesis.HealthCheck.too_slow],
-)
-hypothesis.settings.load_profile("layer-spec")
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _frozen_heap():

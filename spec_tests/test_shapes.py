@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spec_tests.generation import keras
@@ -164,6 +164,8 @@ def test_compute_output_shape_before_build(make_layer):
                 SHAPE_HINT)
 
 
+@settings(max_examples=15, deadline=None, derandomize=True, print_blob=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     leading=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=3),
     input_dim=st.integers(min_value=1, max_value=5),
