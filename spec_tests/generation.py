@@ -63,6 +63,78 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+# --- A clean session per clause, and TensorFlow's eager kernel cache
+#
+# ``clear_session`` and ``tf.random.set_seed`` also empty TensorFlow's eager kernel cache, and making the kernels
+# again was a third of a whole run (some 9 ms for each layer a clause builds and calls). A clause needs the cache
+# empty only for TensorFlow's stateful random ops (``tf.random.uniform`` and kin, which Keras 2's initializers call):
+# a cached kernel keeps its place in its random stream, so a clause that reused one an earlier clause made would
+# draw other numbers than in a fresh process. Such a kernel takes its op seed from TensorFlow's op-seed generator,
+# which each clause reseeds; so the cache is emptied when that generator moved: after a clause that drew from it or
+# reseeded it, and at the start of a clause when it moved since the last clause ended (the first clause, a module
+# fixture, the process around the spec). Not seen that way: an eager stateful random op given its own op seed
+# (``tf.random.normal(shape, seed=1)``), whose stream goes on from one clause to the next.
+
+#: TensorFlow's seed state when the last clause ended (nothing yet: the first clause empties the cache).
+_seed_state_left: object = None
+
+
+def _tf_seed_state():
+    """TensorFlow's global seed and the state of its op-seed generator."""
+    from tensorflow.python.eager import context
+
+    tf_context = context.context()
+    rng = getattr(tf_context, "_rng", None)
+    return getattr(tf_context, "_seed", None), None if rng is None else rng.getstate()
+
+
+def _clear_kernel_cache() -> None:
+    from tensorflow.python.eager import context
+
+    context.context().clear_kernel_cache()
+
+
+def _keeping_kernel_cache(action) -> None:
+    """``action()``, with TensorFlow's requests to empty its eager kernel cache ignored while it runs."""
+    from tensorflow.python import pywrap_tfe
+
+    clear = getattr(pywrap_tfe, "TFE_ContextClearCaches", None)
+    if clear is None:  # a TensorFlow without it: let it clear
+        action()
+        return
+    pywrap_tfe.TFE_ContextClearCaches = lambda handle: None
+    try:
+        action()
+    finally:
+        pywrap_tfe.TFE_ContextClearCaches = clear
+
+
+def fresh_session(seed: int):
+    """Start a clause: global dtype policy float32, Keras's session cleared (:func:`clear_session`: name counters,
+    global state), every random generator seeded with ``seed`` (:func:`set_seed`). Returns what :func:`end_session`
+    takes."""
+    if _tf_seed_state() != _seed_state_left:
+        _clear_kernel_cache()
+
+    def reset():
+        keras.mixed_precision.set_global_policy("float32")
+        clear_session()
+        set_seed(seed)
+
+    _keeping_kernel_cache(reset)
+    return _tf_seed_state()
+
+
+def end_session(started, saved) -> None:
+    """End a clause that :func:`fresh_session` started: empty the kernel cache if the clause moved TensorFlow's
+    op-seed generator, then put back what :func:`save_global_state` saw."""
+    global _seed_state_left
+    if _tf_seed_state() != started:
+        _clear_kernel_cache()
+    restore_global_state(saved)
+    _seed_state_left = _tf_seed_state()
+
+
 def save_global_state():
     """A snapshot of the process-wide state a clause changes: Keras's global state (layer-name counters, dtype
     policy, seed generator; Keras 2: its name counters and policy), and Python's, numpy's and TensorFlow's
@@ -71,9 +143,7 @@ def save_global_state():
     import random
 
     import numpy as np
-    from tensorflow.python.eager import context
 
-    tf_context = context.context()
     if LEGACY:
         from tf_keras.src import backend as legacy_backend
 
@@ -84,7 +154,7 @@ def save_global_state():
 
         tracker = vars(global_state.GLOBAL_STATE_TRACKER)
         keras_state = {key: (dict(value) if isinstance(value, dict) else value) for key, value in tracker.items()}
-    return keras_state, random.getstate(), np.random.get_state(), getattr(tf_context, "_seed", None)
+    return keras_state, random.getstate(), np.random.get_state(), _tf_seed_state()
 
 
 def restore_global_state(saved) -> None:
@@ -95,7 +165,7 @@ def restore_global_state(saved) -> None:
     import numpy as np
     from tensorflow.python.eager import context
 
-    keras_state, python_random, numpy_random, tf_seed = saved
+    keras_state, python_random, numpy_random, (tf_seed, tf_rng_state) = saved
     if LEGACY:
         from tf_keras.src import backend as legacy_backend
 
@@ -116,11 +186,13 @@ def restore_global_state(saved) -> None:
     random.setstate(python_random)
     np.random.set_state(numpy_random)
     tf_context = context.context()
-    if getattr(tf_context, "_seed", None) != tf_seed and hasattr(tf_context, "_set_global_seed"):
-        if tf_seed is None:
-            tf_context._seed, tf_context._rng = None, None  # TensorFlow's own "no global seed" state
-        else:
-            tf_context._set_global_seed(tf_seed)
+    if _tf_seed_state() != (tf_seed, tf_rng_state) and hasattr(tf_context, "_rng"):
+        # TensorFlow's global seed and its op-seed generator where they were (tf.random.set_seed would start the
+        # generator afresh, and empty the kernel cache: end_session does that when the clause needs it)
+        tf_context._seed, tf_context._rng = tf_seed, None
+        if tf_rng_state is not None:
+            tf_context._rng = random.Random()
+            tf_context._rng.setstate(tf_rng_state)
 
 
 def snake_case(class_name: str) -> str:

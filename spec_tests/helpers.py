@@ -28,7 +28,8 @@ def fail(what: str, expected, seen, hint: str | None = None):
     raise SpecFailure(message)
 
 
-def check(condition: bool, what: str, expected, seen, hint: str | None = None) -> None:
+def expect_that(condition: bool, what: str, expected, seen, hint: str | None = None) -> None:
+    """Unless ``condition`` holds, the clause fails: ``<what>: expected <expected>, seen <seen>``."""
     if not condition:
         fail(what, expected, seen, hint)
 
@@ -76,7 +77,7 @@ def assert_close(seen, expected, what: str, rtol: float = 1e-5, atol: float = 1e
 
 def assert_shape(tensor, expected: tuple, what: str = "output shape", hint: str | None = None):
     seen = tuple(tensor.shape)
-    check(seen == tuple(expected), what, tuple(expected), seen, hint)
+    expect_that(seen == tuple(expected), what, tuple(expected), seen, hint)
 
 
 def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> None:
@@ -93,7 +94,7 @@ def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> 
 
 def assert_all_bit_identical(seen: list, expected: list, what: str, hint: str | None = None) -> None:
     """Two lists of arrays (e.g. ``get_weights()``) have the same length and bit-identical items."""
-    check(len(seen) == len(expected), f"{what}: number of arrays", len(expected), len(seen), hint)
+    expect_that(len(seen) == len(expected), f"{what}: number of arrays", len(expected), len(seen), hint)
     for i, (s, e) in enumerate(zip(seen, expected)):
         assert_bit_identical(s, e, f"{what}: array {i}", hint)
 
@@ -113,9 +114,9 @@ def weight_names(layer) -> list[str]:
 def assert_weights_unchanged(layer, before: list[np.ndarray], what: str = "weights after the failed call"):
     """Every weight is bit-identical to ``before``, and no weight appeared or vanished."""
     after = weight_values(layer)
-    check(len(after) == len(before), f"{what}: number of weights", len(before), len(after))
+    expect_that(len(after) == len(before), f"{what}: number of weights", len(before), len(after))
     for i, (b, a) in enumerate(zip(before, after)):
-        check(
+        expect_that(
             b.shape == a.shape and b.dtype == a.dtype and b.tobytes() == a.tobytes(),
             f"{what}: weight {i} ({layer.weights[i].name})",
             "bit-identical values",
@@ -231,13 +232,6 @@ def _word_label(word) -> str:
     return " or ".join(repr(w) for w in word) if isinstance(word, tuple) else repr(word)
 
 
-def assert_refused(action, what: str, hint: str | None = None) -> Exception:
-    """``action()`` raises, whatever the exception (its form is for a SHOULD clause); returns it."""
-    exc = raised(action)
-    check(exc is not None, what, "an exception, as Dense raises", "no error", hint)
-    return exc
-
-
 def succeed(action, what: str, expected: str, hint: str | None = None):
     """``action()``'s result; an exception becomes the clause's failure: ``<what>: expected <expected>, seen <error>``."""
     try:
@@ -265,7 +259,19 @@ def raised(action) -> Exception | None:
     return None
 
 
-def expect_refusal(action, raises, names=(), what: str = "the call", hint: str | None = None) -> Exception:
+def expect_raises(action, what: str = "the call", hint: str | None = None) -> Exception:
+    """Run ``action()``: it must raise, whatever the exception (a refusal: the MUST half); returns the exception.
+
+    Which exception, and what its message names, is :func:`expect_raises_naming` (the SHOULD half).
+    """
+    try:
+        result = action()
+    except Exception as exc:  # noqa: BLE001 - any exception is a refusal
+        return exc
+    fail(what, "a refusal (an exception)", f"no error (returned {type(result).__name__})", hint)
+
+
+def expect_raises_naming(action, raises, names=(), what: str = "the call", hint: str | None = None) -> Exception:
     """Run ``action()``: it must raise ``raises`` (a type or a tuple of types) whose message names the problem.
 
     ``names`` lists words the message must contain (case-insensitive); a word given as a tuple is a set
@@ -288,15 +294,6 @@ def expect_refusal(action, raises, names=(), what: str = "the call", hint: str |
     fail(what, expected, f"no error (returned {type(result).__name__})", hint)
 
 
-def expect_refused(action, what: str = "the call", hint: str | None = None) -> Exception:
-    """Run ``action()``: it must raise, whatever the exception. The MUST half of a refusal (its form is a SHOULD)."""
-    try:
-        result = action()
-    except Exception as exc:  # noqa: BLE001 - any exception is a refusal
-        return exc
-    fail(what, "a refusal (an exception)", f"no error (returned {type(result).__name__})", hint)
-
-
 # --- Masks
 
 
@@ -316,17 +313,16 @@ __all__ = [
     "assert_all_bit_identical",
     "assert_bit_identical",
     "assert_close",
-    "assert_refused",
     "assert_shape",
     "assert_weights_unchanged",
-    "check",
     "contains_variable",
     "dense_closed_form",
     "dense_closed_form_gradients",
     "dtype_name",
     "error_text",
-    "expect_refusal",
-    "expect_refused",
+    "expect_raises",
+    "expect_raises_naming",
+    "expect_that",
     "fail",
     "gradient_hint",
     "keras",

@@ -30,11 +30,11 @@ from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
     assert_weights_unchanged,
-    check,
     dense_closed_form,
     dtype_name,
-    expect_refusal,
-    expect_refused,
+    expect_raises,
+    expect_raises_naming,
+    expect_that,
     random_array,
     to_numpy,
     weight_names,
@@ -207,9 +207,9 @@ def output_is_float32_closed_form(make_input):
 
     def expect(s, output):
         x = to_numpy(make_input())
-        check(dtype_name(output.dtype) == "float32", "output dtype", "float32 (the layer's compute dtype)",
-              dtype_name(output.dtype),
-              "cast the inputs to self.compute_dtype in call; tf.matmul does not promote int, bool or float64")
+        expect_that(dtype_name(output.dtype) == "float32", "output dtype", "float32 (the layer's compute dtype)",
+                    dtype_name(output.dtype),
+                    "cast the inputs to self.compute_dtype in call; tf.matmul does not promote int, bool or float64")
         with np.errstate(invalid="ignore", over="ignore"):
             expected = dense_closed_form(x.astype(np.float64), to_numpy(s.layer.kernel), to_numpy(s.layer.bias))
         assert_close(output, expected, "output", rtol=1e-5, atol=1e-5,
@@ -222,15 +222,15 @@ def output_is_float32_closed_form(make_input):
 def has_weights(expected_names):
     def expect(s, layer):
         layer.build((None, INPUT_DIM))
-        check(weight_names(layer) == expected_names, "weights after build", expected_names, weight_names(layer),
-              "create the bias only when use_bias is truthy, as Dense does (`if self.use_bias:`)")
+        expect_that(weight_names(layer) == expected_names, "weights after build", expected_names, weight_names(layer),
+                    "create the bias only when use_bias is truthy, as Dense does (`if self.use_bias:`)")
 
     return expect
 
 
 def keeps_name(name):
     def expect(s, layer):
-        check(layer.name == name, "layer.name", name, layer.name)
+        expect_that(layer.name == name, "layer.name", name, layer.name)
 
     return expect
 
@@ -240,9 +240,9 @@ def weights_became(make_arrays):
         arrays = make_arrays()
         seen = weight_values(s.layer)
         for i, (array, value) in enumerate(zip(arrays, seen)):
-            check(value.dtype == np.float32, f"weight {i} dtype after set_weights", "float32", value.dtype)
-            check(np.array_equal(value, array.astype(np.float32)), f"weight {i} after set_weights",
-                  "the given values cast to float32", "other values")
+            expect_that(value.dtype == np.float32, f"weight {i} dtype after set_weights", "float32", value.dtype)
+            expect_that(np.array_equal(value, array.astype(np.float32)), f"weight {i} after set_weights",
+                        "the given values cast to float32", "other values")
 
     return expect
 
@@ -250,11 +250,11 @@ def weights_became(make_arrays):
 def made_layer_left_clean(s):
     """The layer whose build or set_weights failed owns no weights, and a later valid build works as usual."""
     layer = s.made[-1]
-    check(weight_names(layer) == [], "weights of the layer after the failed step", [], weight_names(layer),
-          "check the input shape before the first add_weight, so a failed build leaves nothing half made")
+    expect_that(weight_names(layer) == [], "weights of the layer after the failed step", [], weight_names(layer),
+                "check the input shape before the first add_weight, so a failed build leaves nothing half made")
     layer.build((None, INPUT_DIM))
-    check(weight_names(layer) == ["kernel", "bias"], "weights after a valid build that follows the failed one",
-          ["kernel", "bias"], weight_names(layer))
+    expect_that(weight_names(layer) == ["kernel", "bias"], "weights after a valid build that follows the failed one",
+                ["kernel", "bias"], weight_names(layer))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -438,16 +438,16 @@ def test_bad_input_is_refused_and_changes_nothing(subject, case):
     """A bad argument, input, build shape, weight list or config raises an exception (a bad constructor argument at the latest when the layer is first called), and a layer already built keeps bit-identical weights and outputs."""
     if case.needs_layer:
         subject.prepare()
-    expect_refused(lambda: case.refused_by_first_use(subject), case.action, case.hint)
+    expect_raises(lambda: case.refused_by_first_use(subject), case.action, case.hint)
     if case.after is not None:
         case.after(subject)
     if not (subject.built and case.atomic):
         return
     assert_weights_unchanged(subject.layer, subject.weights, f"weights after {case.action} failed")
     again = to_numpy(subject.layer(subject.x))
-    check(np.array_equal(again, subject.output), "output on the reference input after the failed step",
-          "bit-identical to the output before it", f"max abs diff {np.nanmax(np.abs(again - subject.output)):.3g}",
-          "validate everything before assigning to any variable or attribute the call reads")
+    expect_that(np.array_equal(again, subject.output), "output on the reference input after the failed step",
+                "bit-identical to the output before it", f"max abs diff {np.nanmax(np.abs(again - subject.output)):.3g}",
+                "validate everything before assigning to any variable or attribute the call reads")
 
 
 @pytest.mark.should
@@ -456,7 +456,7 @@ def test_bad_input_error_names_the_problem(subject, case):
     """The refusal has Dense's form: the error type Dense raises, a message naming the offending value, and a bad constructor argument refused by the constructor itself."""
     if case.needs_layer:
         subject.prepare()
-    expect_refusal(lambda: case.act(subject), case.raises, case.names, what=case.id, hint=case.hint)
+    expect_raises_naming(lambda: case.act(subject), case.raises, case.names, what=case.id, hint=case.hint)
 
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=lambda case: case.id)

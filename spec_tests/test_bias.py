@@ -8,8 +8,8 @@ import pytest
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
-    check,
     dense_closed_form,
+    expect_that,
     random_array,
     random_inputs,
     set_dense_weights,
@@ -31,8 +31,8 @@ def _built(layer, shape=(2, 4)):
 def test_bias_is_zeros_of_shape_units_by_default(make_layer, units):
     """By default the bias has shape ``(units,)`` and every value is zero."""
     layer = _built(make_layer(units))
-    check(tuple(layer.bias.shape) == (units,), "bias shape", (units,), tuple(layer.bias.shape),
-          "the bias has one entry per output unit: shape (units,)")
+    expect_that(tuple(layer.bias.shape) == (units,), "bias shape", (units,), tuple(layer.bias.shape),
+                "the bias has one entry per output unit: shape (units,)")
     assert_close(layer.bias, np.zeros(units), "default bias values", rtol=0, atol=0, hint=INIT_HINT)
 
 
@@ -40,7 +40,7 @@ def test_bias_is_zeros_of_shape_units_by_default(make_layer, units):
 def test_bias_shape_does_not_depend_on_input_rank(make_layer, shape):
     """Built from an input of rank > 2, the bias still has shape ``(units,)``."""
     layer = _built(make_layer(3), shape)
-    check(tuple(layer.bias.shape) == (3,), f"bias shape after a {shape} input", (3,), tuple(layer.bias.shape))
+    expect_that(tuple(layer.bias.shape) == (3,), f"bias shape after a {shape} input", (3,), tuple(layer.bias.shape))
 
 
 @pytest.mark.parametrize(
@@ -66,9 +66,9 @@ def test_random_bias_initializer_is_honoured(make_layer):
     initializer = keras.initializers.RandomUniform(minval=2.0, maxval=3.0, seed=7)
     layer = _built(make_layer(16, bias_initializer=initializer))
     values = to_numpy(layer.bias)
-    check(bool(((values >= 2.0) & (values <= 3.0)).all()), "bias values with RandomUniform(2, 3)", "all in [2, 3]",
-          f"min {values.min():.3g}, max {values.max():.3g}", INIT_HINT)
-    check(len(np.unique(values)) > 1, "bias values with RandomUniform(2, 3)", "not all equal", values[:4])
+    expect_that(bool(((values >= 2.0) & (values <= 3.0)).all()), "bias values with RandomUniform(2, 3)", "all in [2, 3]",
+                f"min {values.min():.3g}, max {values.max():.3g}", INIT_HINT)
+    expect_that(len(np.unique(values)) > 1, "bias values with RandomUniform(2, 3)", "not all equal", values[:4])
 
 
 def test_fixed_case_bias_is_added_before_relu(make_layer):
@@ -109,9 +109,9 @@ def test_shifting_the_bias_shifts_the_linear_output(make_layer, delta):
 def test_no_bias_without_use_bias(make_layer):
     """With ``use_bias=False``, ``layer.bias`` is None and the only weight is the kernel."""
     layer = _built(make_layer(3, use_bias=False))
-    check(layer.bias is None, "layer.bias with use_bias=False", None, type(layer.bias).__name__,
-          "set self.bias = None in build when use_bias is False")
-    check(weight_names(layer) == ["kernel"], "weights with use_bias=False", ["kernel"], weight_names(layer))
+    expect_that(layer.bias is None, "layer.bias with use_bias=False", None, type(layer.bias).__name__,
+                "set self.bias = None in build when use_bias is False")
+    expect_that(weight_names(layer) == ["kernel"], "weights with use_bias=False", ["kernel"], weight_names(layer))
 
 
 @pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4)], ids=lambda s: f"x{s}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spec_tests import generation
-from spec_tests.helpers import check, dtype_name, expect_refused, random_inputs
+from spec_tests.helpers import dtype_name, expect_raises, expect_that, random_inputs
 
 BAD_UNITS = [0, -3, 2.5, None, "64", [4]]
 # Keras 2's Dense casts units with int(), so that generation only promises to refuse negatives.
@@ -16,11 +16,11 @@ REFUSED_UNITS = BAD_UNITS if generation.STRICT_UNITS else [-3]
 def test_no_weights_before_build(make_layer):
     """A new layer owns no weights and is not built until it sees an input shape."""
     layer = make_layer(4)
-    check(layer.built is False, "layer.built before any call", False, layer.built)
-    check(layer.weights == [], "layer.weights before any call", [], [w.name for w in layer.weights],
-          "create weights in build(input_shape), not in __init__: the input size is not known yet")
-    check(layer.trainable_variables == [], "layer.trainable_variables before any call", [],
-          [w.name for w in layer.trainable_variables])
+    expect_that(layer.built is False, "layer.built before any call", False, layer.built)
+    expect_that(layer.weights == [], "layer.weights before any call", [], [w.name for w in layer.weights],
+                "create weights in build(input_shape), not in __init__: the input size is not known yet")
+    expect_that(layer.trainable_variables == [], "layer.trainable_variables before any call", [],
+                [w.name for w in layer.trainable_variables])
 
 
 def _made_and_used(make_layer, units=3, **kwargs):
@@ -32,8 +32,8 @@ def _made_and_used(make_layer, units=3, **kwargs):
 @pytest.mark.parametrize("units", REFUSED_UNITS, ids=lambda u: f"units={u!r}")
 def test_invalid_units_are_refused(make_layer, units):
     """An invalid ``units`` (not a positive int) is refused with an exception, at the latest when the layer is first called: no layer of that width computes."""
-    expect_refused(lambda: _made_and_used(make_layer, units), f"Cls(units={units!r}) then a call",
-                   "validate units in __init__, e.g. `if not isinstance(units, int) or units <= 0: raise ValueError(...)`")
+    expect_raises(lambda: _made_and_used(make_layer, units), f"Cls(units={units!r}) then a call",
+                  "validate units in __init__, e.g. `if not isinstance(units, int) or units <= 0: raise ValueError(...)`")
 
 
 @pytest.mark.should
@@ -43,7 +43,7 @@ def test_invalid_units_raise_value_error_naming_units(make_layer, units):
     try:
         make_layer(units)
     except ValueError as exc:
-        check("units" in str(exc), "ValueError message", "a message naming `units`", repr(str(exc)))
+        expect_that("units" in str(exc), "ValueError message", "a message naming `units`", repr(str(exc)))
     except Exception as exc:  # noqa: BLE001 - the type itself is the finding
         raise AssertionError(
             f"units={units!r}: expected ValueError naming `units`, seen {type(exc).__name__}: {exc}\n"
@@ -59,7 +59,7 @@ def test_invalid_units_raise_value_error_naming_units(make_layer, units):
 def test_positive_int_units_accepted(make_layer):
     """A positive int ``units`` is accepted and exposed as ``layer.units``."""
     layer = make_layer(7)
-    check(getattr(layer, "units", None) == 7, "layer.units", 7, getattr(layer, "units", "<missing>"))
+    expect_that(getattr(layer, "units", None) == 7, "layer.units", 7, getattr(layer, "units", "<missing>"))
 
 
 UNKNOWN_IDENTIFIERS = [
@@ -73,8 +73,8 @@ UNKNOWN_IDENTIFIERS = [
 def test_unknown_identifier_is_refused(make_layer, kwargs):
     """An unknown activation or initializer identifier is refused with an exception, at the latest when the layer is first called."""
     (argument, value), = kwargs.items()
-    expect_refused(lambda: _made_and_used(make_layer, **kwargs), f"Cls(3, {argument}={value!r}) then a call",
-                   f"resolve identifiers in __init__ with keras.{argument.split('_')[-1]}s.get(...)")
+    expect_raises(lambda: _made_and_used(make_layer, **kwargs), f"Cls(3, {argument}={value!r}) then a call",
+                  f"resolve identifiers in __init__ with keras.{argument.split('_')[-1]}s.get(...)")
 
 
 @pytest.mark.should
@@ -85,8 +85,8 @@ def test_unknown_identifier_raises_at_construction(make_layer, kwargs):
     try:
         make_layer(3, **kwargs)
     except (ValueError, TypeError) as exc:
-        check(value in str(exc) or argument.split("_")[0] in str(exc).lower(),
-              f"error message for {argument}={value!r}", "a message naming the bad identifier", repr(str(exc)))
+        expect_that(value in str(exc) or argument.split("_")[0] in str(exc).lower(),
+                    f"error message for {argument}={value!r}", "a message naming the bad identifier", repr(str(exc)))
     else:
         raise AssertionError(
             f"{argument}={value!r}: expected ValueError at construction, seen no error\n"
@@ -106,8 +106,8 @@ def test_unknown_identifier_raises_at_construction(make_layer, kwargs):
 def test_constructor_arguments_are_stored(make_layer, argument, value, attribute_check):
     """Constructor arguments are kept on the layer under their own names."""
     layer = make_layer(3, **{argument: value})
-    check(attribute_check(layer), f"layer.{argument} after {argument}={value!r}", value,
-          getattr(layer, argument, "<missing>"))
+    expect_that(attribute_check(layer), f"layer.{argument} after {argument}={value!r}", value,
+                getattr(layer, argument, "<missing>"))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float16"])
@@ -116,4 +116,4 @@ def test_dtype_argument_sets_variable_dtype(make_layer, dtype):
     layer = make_layer(3, dtype=dtype)
     layer.build((2, 4))
     seen = sorted({dtype_name(w.dtype) for w in layer.weights})
-    check(seen == [dtype], "weight dtypes", [dtype], seen, "pass dtype through **kwargs to the base Layer")
+    expect_that(seen == [dtype], "weight dtypes", [dtype], seen, "pass dtype through **kwargs to the base Layer")

@@ -27,9 +27,9 @@ from spec_tests import generation
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_weights_unchanged,
-    check,
-    expect_refusal,
-    expect_refused,
+    expect_raises,
+    expect_raises_naming,
+    expect_that,
     random_array,
     to_numpy,
     weight_values,
@@ -200,14 +200,14 @@ def test_damaged_file_is_refused_and_loads_nothing(good_files, tmp_path, make_la
     """``model.load_weights`` of a damaged file raises, and the model's weights stay bit-identical."""
     target, load = _load_weights(good_files, tmp_path, make_layer, damage)
     before = weight_values(target)
-    expect_refused(load, f"load_weights of a {damage.id}", FORMAT_HINT)
+    expect_raises(load, f"load_weights of a {damage.id}", FORMAT_HINT)
     assert_weights_unchanged(target, before, f"weights after load_weights of a {damage.id} failed")
 
 
 @pytest.mark.parametrize("damage", KERAS_DAMAGES, ids=lambda d: f"load_model({d.id}) -> refused")
 def test_damaged_keras_file_is_refused_by_load_model(good_files, tmp_path, damage):
     """``keras.saving.load_model`` of a damaged ``.keras`` file raises, never returns a half-loaded model."""
-    expect_refused(_load_model(good_files, tmp_path, damage), f"load_model of a {damage.id}", FORMAT_HINT)
+    expect_raises(_load_model(good_files, tmp_path, damage), f"load_model of a {damage.id}", FORMAT_HINT)
 
 
 @pytest.mark.should
@@ -215,7 +215,7 @@ def test_damaged_keras_file_is_refused_by_load_model(good_files, tmp_path, damag
 def test_damaged_file_error_names_the_problem(good_files, tmp_path, make_layer, damage):
     """The error ``model.load_weights`` raises for a damaged file names the problem (zip, crc, truncated, signature, the count of variables), as for Dense."""
     _, load = _load_weights(good_files, tmp_path, make_layer, damage)
-    expect_refusal(load, Exception, damage.names, what=f"load_weights of a {damage.id}", hint=FORMAT_HINT)
+    expect_raises_naming(load, Exception, damage.names, what=f"load_weights of a {damage.id}", hint=FORMAT_HINT)
 
 
 def test_intact_files_load(good_files, make_layer):
@@ -226,10 +226,10 @@ def test_intact_files_load(good_files, make_layer):
     target.load_weights(str(good_files[".weights.h5"]))
     expected = weight_values(source)
     seen = weight_values(target)
-    check(len(seen) == len(expected) and all(np.array_equal(a, b) for a, b in zip(seen, expected)),
-          "weights after load_weights of the intact file", "the saved values", "other values", LOAD_HINT)
-    check(np.array_equal(to_numpy(target(x)), to_numpy(source(x))), "outputs of the two reloaded models",
-          "identical", "different")
+    expect_that(len(seen) == len(expected) and all(np.array_equal(a, b) for a, b in zip(seen, expected)),
+                "weights after load_weights of the intact file", "the saved values", "other values", LOAD_HINT)
+    expect_that(np.array_equal(to_numpy(target(x)), to_numpy(source(x))), "outputs of the two reloaded models",
+                "identical", "different")
 
 
 def _double(t):
@@ -243,12 +243,12 @@ def test_keras_file_with_a_lambda_layer_needs_safe_mode_false(tmp_path, make_lay
     path = tmp_path / "lambda_layer.keras"
     model.save(str(path))
     # Keras raises ValueError naming safe_mode here; that form is Keras's, the layer under test cannot change it.
-    expect_refused(lambda: keras.saving.load_model(str(path)),
-                   "load_model of a file with a Python lambda, safe_mode left at its default")
+    expect_raises(lambda: keras.saving.load_model(str(path)),
+                  "load_model of a file with a Python lambda, safe_mode left at its default")
     reloaded = keras.saving.load_model(str(path), safe_mode=False)
     x = random_array((4, INPUT_DIM), seed=3)
-    check(np.array_equal(to_numpy(reloaded(x)), to_numpy(model(x))), "outputs after load_model(safe_mode=False)",
-          "identical to the saved model's", "different")
+    expect_that(np.array_equal(to_numpy(reloaded(x)), to_numpy(model(x))), "outputs after load_model(safe_mode=False)",
+                "identical to the saved model's", "different")
 
 
 ACTIVATION_HINT = "serialize the activation with keras.activations.serialize in get_config, as Dense does"
@@ -265,12 +265,12 @@ def _saved_with_a_lambda_activation(tmp_path, make_layer):
 
 def test_keras_file_with_a_lambda_activation_is_refused(tmp_path, make_layer):
     """A ``.keras`` file whose layer has a Python lambda as activation is refused by ``load_model`` with an error, never silently loaded."""
-    expect_refused(_saved_with_a_lambda_activation(tmp_path, make_layer),
-                   "load_model of a file whose activation is a Python lambda", ACTIVATION_HINT)
+    expect_raises(_saved_with_a_lambda_activation(tmp_path, make_layer),
+                  "load_model of a file whose activation is a Python lambda", ACTIVATION_HINT)
 
 
 @pytest.mark.should
 def test_keras_file_with_a_lambda_activation_error_names_deserialization(tmp_path, make_layer):
     """The error ``load_model`` raises for a Python lambda as activation says that it refuses to deserialize it, as for Dense."""
-    expect_refusal(_saved_with_a_lambda_activation(tmp_path, make_layer), Exception, ("deserializ",),
-                   what="load_model of a file whose activation is a Python lambda", hint=ACTIVATION_HINT)
+    expect_raises_naming(_saved_with_a_lambda_activation(tmp_path, make_layer), Exception, ("deserializ",),
+                         what="load_model of a file whose activation is a Python lambda", hint=ACTIVATION_HINT)

@@ -8,7 +8,7 @@ import pytest
 from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
-    check,
+    expect_that,
     fail,
     layer_bias,
     random_array,
@@ -117,8 +117,8 @@ def test_set_weights_from_dense_reproduces_dense(make_layer, use_bias):
             f"set_weights with Dense's weights {shapes}: expected it to be accepted, seen ValueError: {exc}\n"
             "hint: own exactly a (input_dim, units) kernel, then a (units,) bias, in that order") from exc
     seen = [tuple(np.shape(w)) for w in layer.get_weights()]
-    check(seen == shapes, "shapes of get_weights() after set_weights", shapes, seen)
+    expect_that(seen == shapes, "shapes of get_weights() after set_weights", shapes, seen)
     assert_close(layer(x), dense(x), f"output after set_weights(dense.get_weights()), use_bias={use_bias}", **TOL,
                  hint=HINT)
-    check(np.array_equal(to_numpy(layer.kernel), to_numpy(dense.kernel)), "layer.kernel after set_weights",
-          "Dense's kernel", "different values", "the first weight must be the kernel")
+    expect_that(np.array_equal(to_numpy(layer.kernel), to_numpy(dense.kernel)), "layer.kernel after set_weights",
+                "Dense's kernel", "different values", "the first weight must be the kernel")

@@ -13,8 +13,8 @@ import pytest
 from spec_tests import backend, devices, generation
 from spec_tests.helpers import (
     assert_close,
-    check,
     error_text,
+    expect_that,
     fail,
     kernel_and_bias,
     random_array,
@@ -48,8 +48,8 @@ def _built_layer(make_layer, initial):
     """A fresh layer, built by a first call (as a training loop builds it), with ``initial`` assigned to its weights."""
     layer = make_layer(OUT)
     _run_or_fail(lambda: layer(np.zeros((1, IN), "float32")), "first call")
-    check(getattr(layer, "kernel", None) is not None, "layer.kernel after the first call", "a variable",
-          getattr(layer, "kernel", "<missing>"), SCOPE_HINT)
+    expect_that(getattr(layer, "kernel", None) is not None, "layer.kernel after the first call", "a variable",
+                getattr(layer, "kernel", "<missing>"), SCOPE_HINT)
     for weight, value in zip(kernel_and_bias(layer), initial):
         weight.assign(value)
     return layer
@@ -89,13 +89,13 @@ def test_weights_built_in_strategy_scope_are_mirrored(make_layer, strategy, made
         if layer is None:
             layer = make_layer(OUT)
         _run_or_fail(lambda: layer(random_array((2, IN))), "first call inside the distribution's scope")
-    check(layer.weights != [], "weights of a layer built in scope", "at least a kernel", [])
+    expect_that(layer.weights != [], "weights of a layer built in scope", "at least a kernel", [])
     for weight in layer.weights:
-        check(strategy.is_distributed(weight), f"variable behind {generation.short_name(weight)}",
-              "a replicated variable of the distribution", "a variable on one device", SCOPE_HINT)
+        expect_that(strategy.is_distributed(weight), f"variable behind {generation.short_name(weight)}",
+                    "a replicated variable of the distribution", "a variable on one device", SCOPE_HINT)
         copies = strategy.copies(weight)
-        check(len(copies) == devices.REPLICAS, f"copies of {generation.short_name(weight)}",
-              f"{devices.REPLICAS} (one per replica)", len(copies), SCOPE_HINT)
+        expect_that(len(copies) == devices.REPLICAS, f"copies of {generation.short_name(weight)}",
+                    f"{devices.REPLICAS} (one per replica)", len(copies), SCOPE_HINT)
 
 
 @pytest.mark.seed
@@ -115,8 +115,8 @@ def test_custom_training_step_matches_single_device(make_layer, strategy):
                                                              kernel_and_bias(replicated)),
                                  f"distributed training step {step}")
         expected_loss = backend.train_step(single, single_opt, _mean_squared_error, x, y, kernel_and_bias(single))
-        check(np.isclose(seen_loss, expected_loss, rtol=1e-5), f"reduced loss of step {step}",
-              f"{expected_loss:.6g} (one device)", f"{seen_loss:.6g}")
+        expect_that(np.isclose(seen_loss, expected_loss, rtol=1e-5), f"reduced loss of step {step}",
+                    f"{expected_loss:.6g} (one device)", f"{seen_loss:.6g}")
         if step in (1, 3):
             for name, seen, expected in zip(("kernel", "bias"), kernel_and_bias(replicated), kernel_and_bias(single)):
                 for replica, copy in enumerate(strategy.copies(seen)):
@@ -135,10 +135,10 @@ def test_fit_under_strategy_trains(make_layer, strategy):
     before = weight_values(model)
     history = _run_or_fail(lambda: model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0), "model.fit under the distribution")
     losses = history.history["loss"]
-    check(all(np.isfinite(losses)), "loss per epoch under the distribution", "finite", losses)
+    expect_that(all(np.isfinite(losses)), "loss per epoch under the distribution", "finite", losses)
     moved = [not np.array_equal(b, a) for b, a in zip(before, weight_values(model))]
-    check(all(moved), "weights after fit under the distribution", "every weight moved", f"moved: {moved}",
-          "the weights the optimizer updates must be the ones call uses; " + SCOPE_HINT)
+    expect_that(all(moved), "weights after fit under the distribution", "every weight moved", f"moved: {moved}",
+                "the weights the optimizer updates must be the ones call uses; " + SCOPE_HINT)
 
 
 def test_model_saved_under_strategy_loads_without_it(make_layer, strategy, tmp_path):
@@ -153,7 +153,7 @@ def test_model_saved_under_strategy_loads_without_it(make_layer, strategy, tmp_p
                           "register the class (register_keras_serializable), return every constructor argument "
                           "from get_config, and create all weights in build")
     for weight in loaded.weights:
-        check(not strategy.is_distributed(weight),
-              f"variable behind {generation.short_name(weight)} after loading without the distribution",
-              "a plain variable", "a replicated variable")
+        expect_that(not strategy.is_distributed(weight),
+                    f"variable behind {generation.short_name(weight)} after loading without the distribution",
+                    "a plain variable", "a replicated variable")
     assert_close(loaded(x), expected, "predictions of the model loaded without the distribution", rtol=1e-6, atol=1e-6)

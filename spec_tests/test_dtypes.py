@@ -12,11 +12,11 @@ import pytest
 from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
-    check,
     dense_closed_form,
     dense_closed_form_gradients,
     dtype_name,
     error_text,
+    expect_that,
     fail,
     kernel_and_bias,
     layer_bias,
@@ -87,8 +87,8 @@ def test_float64_layer_computes_in_float64(make_layer):
     layer, kernel, bias = _float64_layer(make_layer)
     x = random_array((5, 4), 3, "float64")
     y = _call_or_fail(layer, backend.tensor(x), "float64 call")
-    check(dtype_name(y.dtype) == "float64", "output dtype of a float64 layer", "float64", dtype_name(y.dtype),
-          "compute in self.compute_dtype; do not hard-code float32")
+    expect_that(dtype_name(y.dtype) == "float64", "output dtype of a float64 layer", "float64", dtype_name(y.dtype),
+                "compute in self.compute_dtype; do not hard-code float32")
     assert_close(y, dense_closed_form(x, kernel, bias), "float64 output against numpy", rtol=1e-12, atol=1e-12,
                  hint="an error near 1e-7 means the layer computes in float32 and casts back; compute in "
                  "self.compute_dtype")
@@ -101,8 +101,8 @@ def test_float64_layer_gradients_are_float64(make_layer):
     _, _, grads = backend.gradients(layer, x, upstream, kernel_and_bias(layer))
     expected = dense_closed_form_gradients(x, kernel, upstream, bias)
     for name, grad in zip(("kernel", "bias"), grads):
-        check(grad is not None, f"gradient of the {name}", "a float64 tensor", None)
-        check(dtype_name(grad.dtype) == "float64", f"dtype of the {name} gradient", "float64", dtype_name(grad.dtype))
+        expect_that(grad is not None, f"gradient of the {name}", "a float64 tensor", None)
+        expect_that(dtype_name(grad.dtype) == "float64", f"dtype of the {name} gradient", "float64", dtype_name(grad.dtype))
         assert_close(grad, expected[name], f"{name} gradient against numpy", rtol=1e-10, atol=1e-12)
 
 
@@ -114,11 +114,11 @@ def test_mixed_precision_keeps_float32_weights(make_layer, policy, how):
     """Under a mixed policy the weights are float32 variables (the policy's variable dtype)."""
     layer = _mixed_layer(make_layer, policy, how)
     layer.build((None, 4))
-    check(layer.weights != [], f"weights under {policy}", "at least a kernel", [])
+    expect_that(layer.weights != [], f"weights under {policy}", "at least a kernel", [])
     for weight in layer.weights:
-        check(dtype_name(weight.dtype) == "float32", f"variable dtype of {weight.name} under {policy}", "float32",
-              dtype_name(weight.dtype),
-              "do not pass dtype=self.compute_dtype to add_weight: float16 variables lose the small updates")
+        expect_that(dtype_name(weight.dtype) == "float32", f"variable dtype of {weight.name} under {policy}", "float32",
+                    dtype_name(weight.dtype),
+                    "do not pass dtype=self.compute_dtype to add_weight: float16 variables lose the small updates")
 
 
 @pytest.mark.parametrize("policy, how", MIXED_CASES)
@@ -128,7 +128,7 @@ def test_mixed_precision_outputs_in_compute_dtype(make_layer, policy, how):
     layer = _mixed_layer(make_layer, policy, how)
     x = random_array((6, 4), 3)
     y = _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
-    check(dtype_name(y.dtype) == compute, f"output dtype under {policy}", compute, dtype_name(y.dtype), DTYPE_HINT)
+    expect_that(dtype_name(y.dtype) == compute, f"output dtype under {policy}", compute, dtype_name(y.dtype), DTYPE_HINT)
     bias = layer_bias(layer)
     expected = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
     rtol = MIXED_RTOL[compute]
@@ -148,10 +148,10 @@ def test_mixed_precision_gradients_reach_float32_variables(make_layer, policy, h
     expected = dense_closed_form_gradients(x, to_numpy(layer.kernel), upstream,
                                            None if bias is None else to_numpy(bias))
     for name, grad in zip(("kernel", "bias"), grads):
-        check(grad is not None, f"gradient of the float32 {name} under {policy}", "a float32 tensor", None,
-              "use the weight itself in call (Keras casts it for you); a copy made in build is invisible to the tape")
-        check(dtype_name(grad.dtype) == "float32", f"dtype of the {name} gradient under {policy}", "float32",
-              dtype_name(grad.dtype), DTYPE_HINT)
+        expect_that(grad is not None, f"gradient of the float32 {name} under {policy}", "a float32 tensor", None,
+                    "use the weight itself in call (Keras casts it for you); a copy made in build is invisible to the tape")
+        expect_that(dtype_name(grad.dtype) == "float32", f"dtype of the {name} gradient under {policy}", "float32",
+                    dtype_name(grad.dtype), DTYPE_HINT)
         rtol = MIXED_RTOL[compute]
         assert_close(grad, expected[name], f"{name} gradient under {policy} against numpy", rtol=rtol,
                      atol=rtol * np.abs(expected[name]).max())
@@ -174,15 +174,15 @@ def test_loss_scale_optimizer_step_updates_float32_weights(make_layer, policy, h
         return backend.scale_loss(optimizer, loss), None
 
     _, _, _, grads = backend.value_and_gradients(scaled_loss, x, weights)
-    check(all(g is not None for g in grads), f"gradients of the scaled loss under {policy}", "one per weight",
-          [None if g is None else dtype_name(g.dtype) for g in grads], DTYPE_HINT)
+    expect_that(all(g is not None for g in grads), f"gradients of the scaled loss under {policy}", "one per weight",
+                [None if g is None else dtype_name(g.dtype) for g in grads], DTYPE_HINT)
     backend.apply_gradients(optimizer, grads, weights)
     expected = dense_closed_form_gradients(x, before[0], upstream / len(x), before[1] if len(before) > 1 else None)
     for name, weight, old in zip(("kernel", "bias"), weights, before):
-        check(dtype_name(weight.dtype) == "float32", f"{name} dtype after the step", "float32", dtype_name(weight.dtype))
+        expect_that(dtype_name(weight.dtype) == "float32", f"{name} dtype after the step", "float32", dtype_name(weight.dtype))
         step = to_numpy(weight).astype(np.float64) - old
-        check(np.abs(step).max() > 0, f"{name} after a LossScaleOptimizer step", "moved", "unchanged",
-              "a skipped step means non-finite gradients: keep the math in the compute dtype and the variables float32")
+        expect_that(np.abs(step).max() > 0, f"{name} after a LossScaleOptimizer step", "moved", "unchanged",
+                    "a skipped step means non-finite gradients: keep the math in the compute dtype and the variables float32")
         rtol = MIXED_RTOL[compute]
         want = -lr * expected[name]
         assert_close(step, want, f"{name} update (new - old) under {policy}", rtol=rtol, atol=rtol * np.abs(want).max())

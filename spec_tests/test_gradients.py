@@ -17,9 +17,9 @@ from spec_tests import backend
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
-    check,
     dense_closed_form_gradients,
     dtype_name,
+    expect_that,
     fail,
     gradient_hint,
     layer_bias,
@@ -162,8 +162,8 @@ def test_gradients_match_central_finite_differences(make_layer, profile, activat
     setup = _float64_setup(make_layer, profile, activation)
     layer, eps = setup.layer, 1e-6
     seen_dtype = dtype_name(layer(setup.x).dtype)
-    check(seen_dtype == "float64", "output dtype of a float64 layer", "float64", seen_dtype,
-          "create weights and compute in the layer's dtype (self.compute_dtype), not a hard-coded float32")
+    expect_that(seen_dtype == "float64", "output dtype of a float64 layer", "float64", seen_dtype,
+                "create weights and compute in the layer's dtype (self.compute_dtype), not a hard-coded float32")
     dx, grads = setup.gradients()
     state = {"x": setup.x.copy()}
 
@@ -208,8 +208,8 @@ def test_no_trainable_variable_gets_a_none_gradient(make_layer):
     variables = setup.layer.trainable_variables
     _, _, grads = backend.gradients(setup.layer, setup.x, setup.g, variables)
     missing = [label for label, grad in zip(variable_labels(variables), grads) if grad is None]
-    check(not missing and variables, "trainable variables without a gradient", "none (and at least the kernel)",
-          missing or "no trainable variables at all", NO_GRADIENT_HINT)
+    expect_that(not missing and variables, "trainable variables without a gradient", "none (and at least the kernel)",
+                missing or "no trainable variables at all", NO_GRADIENT_HINT)
 
 
 @pytest.mark.parametrize("shape", [pytest.param((5, INPUT_DIM), id="x(5,4)", marks=pytest.mark.seed),
@@ -219,9 +219,9 @@ def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, shape
     lr = 0.1
     setup = Setup(make_layer, shape)
     variables = setup.variables
-    check(all(any(v is t for t in setup.layer.trainable_variables) for v in variables),
-          "kernel and bias in layer.trainable_variables", True, variable_labels(setup.layer.trainable_variables),
-          "create the weights with add_weight(..., trainable=True)")
+    expect_that(all(any(v is t for t in setup.layer.trainable_variables) for v in variables),
+                "kernel and bias in layer.trainable_variables", True, variable_labels(setup.layer.trainable_variables),
+                "create the weights with add_weight(..., trainable=True)")
     before = [to_numpy(v).copy() for v in variables]
     _, _, grads = backend.gradients(setup.layer, setup.x, setup.g, variables)
     for role, grad in zip(setup.roles(), grads):

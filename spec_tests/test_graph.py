@@ -15,7 +15,7 @@ from spec_tests import backend
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
-    check,
+    expect_that,
     fail,
     random_array,
     random_inputs,
@@ -56,8 +56,8 @@ def _assert_same_results(seen, expected, what: str, rtol: float, atol: float, hi
     pairs = [("inputs", dx_seen, dx_eager)] + [(f"weight {i}", s, e) for i, (s, e) in enumerate(zip(dw_seen, dw_eager))]
     for name, s, e in pairs:
         if s is None or e is None:
-            check(s is None and e is None, f"{what}: gradient w.r.t. {name}", "None" if e is None else "a tensor",
-                  "None" if s is None else "a tensor", hint)
+            expect_that(s is None and e is None, f"{what}: gradient w.r.t. {name}", "None" if e is None else "a tensor",
+                        "None" if s is None else "a tensor", hint)
             continue
         assert_close(s, e, f"{what}: gradient w.r.t. {name}", rtol=rtol, atol=atol, hint=hint)
 
@@ -109,9 +109,9 @@ def test_repeated_calls_with_the_same_shape_trace_once(make_layer):
         x = random_inputs((5, INPUT_DIM), seed=seed)
         assert_close(_run(forward, x, what=f"compiled call {seed + 1}"), layer(x),
                      f"compiled call {seed + 1} vs eager", rtol=1e-6, atol=1e-7)
-    check(len(traces) == 1, "traces over 3 calls with shape (5, 4)", 1, f"{len(traces)}: {traces}",
-          "keep Python state that changes between calls (counters, lists, new Python numbers) out of call; "
-          "a compiled function retraces when it sees new Python values")
+    expect_that(len(traces) == 1, "traces over 3 calls with shape (5, 4)", 1, f"{len(traces)}: {traces}",
+                "keep Python state that changes between calls (counters, lists, new Python numbers) out of call; "
+                "a compiled function retraces when it sees new Python values")
 
 
 BATCH_SIZES = (1, 2, 3, 5, 8)
@@ -131,8 +131,8 @@ def test_varying_batch_size_traces_at_most_twice(make_layer, options):
         x = random_inputs((batch, INPUT_DIM), seed=batch)
         assert_close(_run(forward, x, what=f"batch of {batch} under tf.function({options})"), layer(x),
                      f"batch of {batch} under tf.function({options}) vs eager", rtol=1e-6, atol=1e-7, hint=GRAPH_HINT)
-    check(len(traces) <= 2, f"traces over batch sizes {BATCH_SIZES}", "at most 2", f"{len(traces)}: {traces}",
-          "read the batch size with tf.shape(inputs)[0], never inputs.shape[0], which is None in a generic trace")
+    expect_that(len(traces) <= 2, f"traces over batch sizes {BATCH_SIZES}", "at most 2", f"{len(traces)}: {traces}",
+                "read the batch size with tf.shape(inputs)[0], never inputs.shape[0], which is None in a generic trace")
 
 
 @pytest.mark.seed
@@ -142,7 +142,7 @@ def test_model_compiled_with_jit_compile_trains(make_layer):
     layer = make_layer(2)
     model = keras.Sequential([keras.Input((INPUT_DIM,)), layer])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse", jit_compile=True)
-    check(model.jit_compile is True, "model.jit_compile after compile(jit_compile=True)", True, model.jit_compile)
+    expect_that(model.jit_compile is True, "model.jit_compile after compile(jit_compile=True)", True, model.jit_compile)
     x = random_array((16, INPUT_DIM), seed=3)
     y = x @ random_array((INPUT_DIM, 2), seed=4)
     before = weight_values(layer)
@@ -151,8 +151,8 @@ def test_model_compiled_with_jit_compile_trains(make_layer):
                             hint=XLA_HINT)))
         for step in range(4)
     ]
-    check(all(b < a for a, b in zip(losses, losses[1:])), "losses of 4 XLA-compiled steps on one batch",
-          "strictly decreasing", [round(v, 6) for v in losses],
-          "the kernel must get a gradient: use the variable itself in call")
-    check(any(not np.array_equal(a, b) for a, b in zip(before, weight_values(layer))), "the layer's weights after 4 steps",
-          "moved", "unchanged")
+    expect_that(all(b < a for a, b in zip(losses, losses[1:])), "losses of 4 XLA-compiled steps on one batch",
+                "strictly decreasing", [round(v, 6) for v in losses],
+                "the kernel must get a gradient: use the variable itself in call")
+    expect_that(any(not np.array_equal(a, b) for a, b in zip(before, weight_values(layer))), "the layer's weights after 4 steps",
+                "moved", "unchanged")

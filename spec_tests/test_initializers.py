@@ -11,9 +11,9 @@ from spec_tests import backend, generation
 from spec_tests.helpers import (
     NUMPY_ACTIVATIONS,
     assert_close,
-    check,
     dense_closed_form,
     dense_closed_form_gradients,
+    expect_that,
     random_array,
     set_dense_weights,
     to_numpy,
@@ -48,13 +48,13 @@ def _large_kernel(make_layer, seed=None):
 
 def _check_mean(values, std, what, hint=INIT_HINT):
     tolerance = MEAN_SIGMAS * std / math.sqrt(values.size)
-    check(abs(values.mean()) <= tolerance, f"mean of {what}", f"0 +/- {tolerance:.2g}", f"{values.mean():.3g}", hint)
+    expect_that(abs(values.mean()) <= tolerance, f"mean of {what}", f"0 +/- {tolerance:.2g}", f"{values.mean():.3g}", hint)
 
 
 def _check_variance(values, variance, what, hint=INIT_HINT):
     seen = values.var()
-    check(abs(seen - variance) <= VARIANCE_RTOL * variance, f"variance of {what}",
-          f"{variance:.4g} +/- {VARIANCE_RTOL:.0%}", f"{seen:.4g}", hint)
+    expect_that(abs(seen - variance) <= VARIANCE_RTOL * variance, f"variance of {what}",
+                f"{variance:.4g} +/- {VARIANCE_RTOL:.0%}", f"{seen:.4g}", hint)
 
 
 # --- the default kernel initializer: glorot uniform ----------------------------------------------
@@ -65,12 +65,12 @@ def test_default_kernel_initializer_stays_inside_glorot_bound(make_layer):
     """Every value of a default-initialized kernel lies inside the glorot-uniform bound ``sqrt(6 / (fan_in + fan_out))``."""
     kernel = _large_kernel(make_layer)
     worst = np.abs(kernel).max()
-    check(worst <= GLOROT_BOUND * (1 + 1e-6), f"largest |value| of a default {FAN_IN}x{FAN_OUT} kernel",
-          f"<= {GLOROT_BOUND:.5f}", f"{worst:.5f}",
-          "leave add_weight's initializer to 'glorot_uniform' (Dense's default), not random_normal, ones or he_*")
-    check(worst >= 0.99 * GLOROT_BOUND, f"largest |value| of a default {FAN_IN}x{FAN_OUT} kernel",
-          f"close to the bound {GLOROT_BOUND:.5f} (60 000 uniform draws reach it)", f"{worst:.5f}",
-          "a kernel that never nears the bound is not glorot uniform; use initializer='glorot_uniform'")
+    expect_that(worst <= GLOROT_BOUND * (1 + 1e-6), f"largest |value| of a default {FAN_IN}x{FAN_OUT} kernel",
+                f"<= {GLOROT_BOUND:.5f}", f"{worst:.5f}",
+                "leave add_weight's initializer to 'glorot_uniform' (Dense's default), not random_normal, ones or he_*")
+    expect_that(worst >= 0.99 * GLOROT_BOUND, f"largest |value| of a default {FAN_IN}x{FAN_OUT} kernel",
+                f"close to the bound {GLOROT_BOUND:.5f} (60 000 uniform draws reach it)", f"{worst:.5f}",
+                "a kernel that never nears the bound is not glorot uniform; use initializer='glorot_uniform'")
 
 
 @pytest.mark.seed
@@ -91,12 +91,12 @@ def test_default_kernel_initializer_has_zero_mean(make_layer):
 def test_set_random_seed_makes_initial_weights_reproducible(make_layer):
     """After ``keras.utils.set_random_seed(s)`` a fresh layer gets the same initial kernel every time; another seed, another kernel."""
     first, again, other = (_large_kernel(make_layer, seed) for seed in (7, 7, 8))
-    check(np.array_equal(first, again), "kernels of two fresh layers after set_random_seed(7)", "identical",
-          f"{int((first != again).sum())} of {first.size} values differ",
-          "draw initial values through Keras initializers (add_weight's initializer=); an unseeded "
-          "np.random.default_rng() or tf.random.Generator.from_non_deterministic_state() ignores the seed")
-    check(not np.array_equal(first, other), "kernels after set_random_seed(7) and set_random_seed(8)", "different",
-          "identical", "do not hard-code a seed in the layer; let the global seed drive the initializer")
+    expect_that(np.array_equal(first, again), "kernels of two fresh layers after set_random_seed(7)", "identical",
+                f"{int((first != again).sum())} of {first.size} values differ",
+                "draw initial values through Keras initializers (add_weight's initializer=); an unseeded "
+                "np.random.default_rng() or tf.random.Generator.from_non_deterministic_state() ignores the seed")
+    expect_that(not np.array_equal(first, other), "kernels after set_random_seed(7) and set_random_seed(8)", "different",
+                "identical", "do not hard-code a seed in the layer; let the global seed drive the initializer")
 
 
 # --- initializer arguments -------------------------------------------------------------------------
@@ -104,9 +104,9 @@ def test_set_random_seed_makes_initial_weights_reproducible(make_layer):
 
 def _all_equal(value):
     def verify(values, what):
-        check(np.all(values == value), what, f"every value == {value}",
-              f"{int((values != value).sum())} of {values.size} values differ (e.g. {values.flat[np.argmax(values != value)]:.4g})",
-              INIT_HINT)
+        expect_that(np.all(values == value), what, f"every value == {value}",
+                    f"{int((values != value).sum())} of {values.size} values differ (e.g. {values.flat[np.argmax(values != value)]:.4g})",
+                    INIT_HINT)
 
     return verify
 
@@ -179,18 +179,18 @@ def test_regularizers_add_exactly_their_penalty_to_losses(make_layer, make_kwarg
     expected = sum(penalty(w.astype(np.float64)) for penalty, w in ((kernel_penalty, kernel), (bias_penalty, bias))
                    if penalty is not None)
     seen = float(sum(np.sum(to_numpy(loss)) for loss in layer.losses))
-    check(math.isclose(seen, expected, rel_tol=1e-5), "sum of layer.losses after one call",
-          f"{expected:.6g} (the penalty of the weights, once)", f"{seen:.6g} from {len(layer.losses)} loss(es)",
-          "pass regularizer=self.kernel_regularizer / self.bias_regularizer to add_weight and add no penalty "
-          "of your own in call")
+    expect_that(math.isclose(seen, expected, rel_tol=1e-5), "sum of layer.losses after one call",
+                f"{expected:.6g} (the penalty of the weights, once)", f"{seen:.6g} from {len(layer.losses)} loss(es)",
+                "pass regularizer=self.kernel_regularizer / self.bias_regularizer to add_weight and add no penalty "
+                "of your own in call")
 
 
 def test_no_regularizer_means_no_losses(make_layer):
     """Without regularizers a layer adds nothing to ``layer.losses``."""
     layer = make_layer(3)
     layer(random_array((5, 4), 3))
-    check(len(layer.losses) == 0, "layer.losses without any regularizer", [],
-          [float(np.sum(to_numpy(loss))) for loss in layer.losses])
+    expect_that(len(layer.losses) == 0, "layer.losses without any regularizer", [],
+                [float(np.sum(to_numpy(loss))) for loss in layer.losses])
 
 
 # --- constraints -----------------------------------------------------------------------------------

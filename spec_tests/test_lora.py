@@ -19,10 +19,10 @@ from spec_tests.generation import keras, short_name
 from spec_tests.helpers import (
     assert_all_bit_identical,
     assert_close,
-    assert_refused,
     assert_weights_unchanged,
-    check,
-    expect_refusal,
+    expect_raises,
+    expect_raises_naming,
+    expect_that,
     random_array,
     reload_model,
     succeed,
@@ -80,10 +80,10 @@ def _names(weights) -> list[str]:
 def test_lora_trains_the_adapters_of_dense_and_freezes_kernel(make_layer):
     """After ``enable_lora(rank)`` the weights are Dense's: trainable ``bias``, ``lora_kernel_a``, ``lora_kernel_b``; frozen ``kernel``."""
     layer, dense = _adapted(make_layer), _dense_adapted(RANK)
-    check(variable_table(layer) == variable_table(dense), "weights after enable_lora as (name, dtype, shape, trainable)",
-          variable_table(dense), variable_table(layer), HINT)
-    check(_names(layer.trainable_weights) == _names(dense.trainable_weights), "trainable_weights after enable_lora",
-          _names(dense.trainable_weights), _names(layer.trainable_weights), HINT)
+    expect_that(variable_table(layer) == variable_table(dense), "weights after enable_lora as (name, dtype, shape, trainable)",
+                variable_table(dense), variable_table(layer), HINT)
+    expect_that(_names(layer.trainable_weights) == _names(dense.trainable_weights), "trainable_weights after enable_lora",
+                _names(dense.trainable_weights), _names(layer.trainable_weights), HINT)
 
 
 def test_lora_starts_from_the_unadapted_outputs(make_layer):
@@ -126,8 +126,8 @@ def test_lora_training_moves_the_adapters_and_not_kernel(make_layer):
     _train(_model(layer), seed=77)
     assert_all_bit_identical([to_numpy(weight(layer, "kernel"))], [kernel], "kernel after training with LoRA",
                              "set kernel.trainable = False in enable_lora, so that the optimizer leaves it alone")
-    check(not np.array_equal(to_numpy(weight(layer, "lora_kernel_b")), adapter), "lora_kernel_b after training",
-          "changed", "unchanged", "use lora_kernel_a @ lora_kernel_b in call, so that the adapters get gradients")
+    expect_that(not np.array_equal(to_numpy(weight(layer, "lora_kernel_b")), adapter), "lora_kernel_b after training",
+                "changed", "unchanged", "use lora_kernel_a @ lora_kernel_b in call, so that the adapters get gradients")
 
 
 def test_lora_layer_saves_and_loads(make_layer, layer_cls, tmp_path):
@@ -141,9 +141,9 @@ def test_lora_layer_saves_and_loads(make_layer, layer_cls, tmp_path):
     assert_close(loaded.predict(x, verbose=0), expected, "predictions of the reloaded LoRA model", **TOL,
                  hint=SAVE_HINT)
     reloaded = loaded.layers[-1]
-    check(_names(reloaded.trainable_weights) == _names(layer.trainable_weights),
-          "trainable_weights of the reloaded LoRA layer", _names(layer.trainable_weights),
-          _names(reloaded.trainable_weights), SAVE_HINT)
+    expect_that(_names(reloaded.trainable_weights) == _names(layer.trainable_weights),
+                "trainable_weights of the reloaded LoRA layer", _names(layer.trainable_weights),
+                _names(reloaded.trainable_weights), SAVE_HINT)
 
 
 REFUSALS = {"before build": lambda make_layer: make_layer(UNITS), "a second time": _adapted}
@@ -154,8 +154,8 @@ def test_enable_lora_is_refused_before_build_and_a_second_time(make_layer, case)
     """``enable_lora(rank)`` before build, or a second time, raises and adds or changes no weight."""
     layer = REFUSALS[case](make_layer)
     before = weight_values(layer)
-    assert_refused(lambda: layer.enable_lora(RANK), f"enable_lora {case}",
-                   "check self.built and a lora_enabled flag at the top of enable_lora")
+    expect_raises(lambda: layer.enable_lora(RANK), f"enable_lora {case}",
+                  "check self.built and a lora_enabled flag at the top of enable_lora")
     assert_weights_unchanged(layer, before, f"weights after enable_lora {case} was refused")
 
 
@@ -164,5 +164,5 @@ def test_enable_lora_is_refused_before_build_and_a_second_time(make_layer, case)
 def test_enable_lora_refusal_is_a_value_error(make_layer, case):
     """``enable_lora(rank)`` before build, or a second time, raises ``ValueError``, as Dense does."""
     layer = REFUSALS[case](make_layer)
-    expect_refusal(lambda: layer.enable_lora(RANK), ValueError, what=f"enable_lora {case}",
-                   hint="raise ValueError naming the reason (not built yet; LoRA already enabled)")
+    expect_raises_naming(lambda: layer.enable_lora(RANK), ValueError, what=f"enable_lora {case}",
+                         hint="raise ValueError naming the reason (not built yet; LoRA already enabled)")

@@ -19,7 +19,7 @@ import pytest
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
-    check,
+    expect_that,
     keras_mask,
     random_array,
     to_numpy,
@@ -70,16 +70,16 @@ KINDS = {
 def _eager(kind):
     make_input, expected_mask, _, _ = KINDS[kind]
     x = make_input()
-    check(np.array_equal(to_numpy(keras_mask(x)), expected_mask()), f"mask of the {kind} input",
-          "the padding masked", "another mask (clause bug)")
+    expect_that(np.array_equal(to_numpy(keras_mask(x)), expected_mask()), f"mask of the {kind} input",
+                "the padding masked", "another mask (clause bug)")
     return x, expected_mask()
 
 
 def _check_mask(seen, expected, what):
-    check(seen is not None, what, f"a boolean mask of shape {expected.shape}, the input's", "no mask", MASK_HINT)
+    expect_that(seen is not None, what, f"a boolean mask of shape {expected.shape}, the input's", "no mask", MASK_HINT)
     seen = to_numpy(seen)
-    check(seen.shape == expected.shape and np.array_equal(seen, expected), what, f"the input's mask {expected.tolist()}",
-          f"{seen.tolist()}", MASK_HINT)
+    expect_that(seen.shape == expected.shape and np.array_equal(seen, expected), what, f"the input's mask {expected.tolist()}",
+                f"{seen.tolist()}", MASK_HINT)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -87,8 +87,8 @@ def test_mask_passes_through_an_eager_call(make_layer, kind):
     """Called eagerly on a masked input, the layer returns outputs that carry the input's mask, unchanged."""
     x, expected = _eager(kind)
     y = make_layer(UNITS)(x)
-    check(tuple(y.shape) == tuple(x.shape)[:-1] + (UNITS,), "output shape", tuple(x.shape)[:-1] + (UNITS,),
-          tuple(y.shape))
+    expect_that(tuple(y.shape) == tuple(x.shape)[:-1] + (UNITS,), "output shape", tuple(x.shape)[:-1] + (UNITS,),
+                tuple(y.shape))
     _check_mask(keras_mask(y), expected, "mask of the output")
 
 
@@ -100,9 +100,9 @@ def test_mask_passes_through_a_symbolic_call(make_layer, kind):
     out = make_layer(UNITS)(masked)
     seen = keras_mask(out)
     expected_shape = tuple(keras_mask(masked).shape)
-    check(seen is not None and tuple(seen.shape) == expected_shape, "mask of the symbolic output",
-          f"a mask of shape {expected_shape}", "no mask" if seen is None else f"a mask of shape {tuple(seen.shape)}",
-          MASK_HINT)
+    expect_that(seen is not None and tuple(seen.shape) == expected_shape, "mask of the symbolic output",
+                f"a mask of shape {expected_shape}", "no mask" if seen is None else f"a mask of shape {tuple(seen.shape)}",
+                MASK_HINT)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -122,7 +122,7 @@ def test_compute_mask_returns_the_input_mask(make_layer):
     layer(x)
     _check_mask(layer.compute_mask(x, keras_mask(x)), expected, "compute_mask(inputs, mask)")
     seen = layer.compute_mask(x, None)
-    check(seen is None, "compute_mask(inputs, None)", None, f"a {type(seen).__name__}", MASK_HINT)
+    expect_that(seen is None, "compute_mask(inputs, None)", None, f"a {type(seen).__name__}", MASK_HINT)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -136,7 +136,7 @@ def test_masked_call_raises_no_mask_warning(make_layer, kind):
         make_layer(UNITS)(x)
         make_layer(UNITS)(masked)
     about_masks = [str(w.message)[:200] for w in caught if "mask" in str(w.message).lower()]
-    check(not about_masks, "warnings about masks", "none", about_masks, MASK_HINT)
+    expect_that(not about_masks, "warnings about masks", "none", about_masks, MASK_HINT)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

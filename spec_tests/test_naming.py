@@ -6,7 +6,7 @@ import pytest
 
 from spec_tests import backend, generation
 from spec_tests.generation import keras
-from spec_tests.helpers import check, random_inputs, weight_names
+from spec_tests.helpers import expect_that, random_inputs, weight_names
 
 NO_PATH = ("legacy Keras 2 variables have no `path` (generation.HAS_PATH is False); "
            "the backing-variable-name clauses cover their scoped name")
@@ -26,7 +26,7 @@ def test_kernel_is_named_kernel(make_layer):
     """The kernel weight is named ``kernel``."""
     layer = _called(make_layer(3))
     seen = generation.short_name(layer.kernel)
-    check(seen == "kernel", "short name of layer.kernel", "kernel", seen, NAME_HINT)
+    expect_that(seen == "kernel", "short name of layer.kernel", "kernel", seen, NAME_HINT)
 
 
 @pytest.mark.parametrize("use_bias, expected", [(True, ["kernel", "bias"]), (False, ["kernel"])],
@@ -34,14 +34,14 @@ def test_kernel_is_named_kernel(make_layer):
 def test_weights_are_named_kernel_and_bias(make_layer, use_bias, expected):
     """The weights are named ``kernel`` and ``bias`` (only ``kernel`` without a bias)."""
     layer = _called(make_layer(3, use_bias=use_bias))
-    check(weight_names(layer) == expected, "short names of layer.weights", expected, weight_names(layer), NAME_HINT)
+    expect_that(weight_names(layer) == expected, "short names of layer.weights", expected, weight_names(layer), NAME_HINT)
 
 
 @pytest.mark.seed
 def test_automatic_name_is_snake_case_of_class_name(make_layer, expected_auto_name):
     """The first layer made in a fresh session is named after its class in snake_case."""
     layer = make_layer(3)
-    check(layer.name == expected_auto_name, "automatic layer name", expected_auto_name, layer.name, UNIQUE_HINT)
+    expect_that(layer.name == expected_auto_name, "automatic layer name", expected_auto_name, layer.name, UNIQUE_HINT)
 
 
 @pytest.mark.seed
@@ -50,25 +50,25 @@ def test_automatic_names_are_made_unique(make_layer, expected_auto_name, count):
     """Layers made in a row in a fresh session are named ``x``, ``x_1``, ``x_2``, ... after their class."""
     names = [make_layer(3).name for _ in range(count)]
     expected = [expected_auto_name] + [f"{expected_auto_name}_{i}" for i in range(1, count)]
-    check(names == expected, f"names of {count} layers made in a fresh session", expected, names, UNIQUE_HINT)
+    expect_that(names == expected, f"names of {count} layers made in a fresh session", expected, names, UNIQUE_HINT)
 
 
 @pytest.mark.parametrize("name", ["head", "dense_out", "layer7"])
 def test_explicit_name_is_kept(make_layer, name):
     """An explicit ``name=`` is the layer's name, and it scopes the weights' names (``<name>/kernel``)."""
     layer = _called(make_layer(3, name=name))
-    check(layer.name == name, "layer.name", name, layer.name,
-          "pass **kwargs (name, dtype, trainable) to super().__init__")
+    expect_that(layer.name == name, "layer.name", name, layer.name,
+                "pass **kwargs (name, dtype, trainable) to super().__init__")
     seen = generation.scoped_name(layer.kernel)
-    check(seen == f"{name}/kernel", "scoped name of the kernel", f"{name}/kernel", seen)
+    expect_that(seen == f"{name}/kernel", "scoped name of the kernel", f"{name}/kernel", seen)
 
 
 def test_explicit_name_does_not_consume_an_automatic_name(make_layer, expected_auto_name):
     """A layer with an explicit name leaves the automatic sequence untouched: the next unnamed layer is ``x``."""
     make_layer(3, name="explicit")
     layer = make_layer(3)
-    check(layer.name == expected_auto_name, "name of the first unnamed layer after a named one", expected_auto_name,
-          layer.name, UNIQUE_HINT)
+    expect_that(layer.name == expected_auto_name, "name of the first unnamed layer after a named one", expected_auto_name,
+                layer.name, UNIQUE_HINT)
 
 
 @pytest.mark.seed
@@ -82,7 +82,7 @@ def test_backing_variable_name_is_layer_slash_kernel(make_layer, call):
         layer(keras.Input((4,)))
     expected = f"{layer.name}/kernel:0"
     seen = backend.backing_name(layer.kernel)
-    check(seen == expected, "backing variable name of the kernel", expected, seen, NAME_HINT)
+    expect_that(seen == expected, "backing variable name of the kernel", expected, seen, NAME_HINT)
 
 
 def test_backing_variable_name_of_bias(make_layer):
@@ -90,7 +90,7 @@ def test_backing_variable_name_of_bias(make_layer):
     layer = _called(make_layer(3))
     expected = f"{layer.name}/bias:0"
     seen = backend.backing_name(layer.bias)
-    check(seen == expected, "backing variable name of the bias", expected, seen, NAME_HINT)
+    expect_that(seen == expected, "backing variable name of the bias", expected, seen, NAME_HINT)
 
 
 def _check_path(make_layer, weight: str) -> None:
@@ -98,7 +98,7 @@ def _check_path(make_layer, weight: str) -> None:
         pytest.skip(NO_PATH)
     layer = _called(make_layer(3))
     expected, seen = f"{layer.name}/{weight}", getattr(layer, weight).path
-    check(seen == expected, f"layer.{weight}.path", expected, seen, NAME_HINT)
+    expect_that(seen == expected, f"layer.{weight}.path", expected, seen, NAME_HINT)
 
 
 @pytest.mark.seed
@@ -124,7 +124,7 @@ def test_path_has_sequential_prefix(make_layer):
     model = keras.Sequential([keras.Input((4,)), first, second], name="outer")
     expected = [f"outer/{layer.name}/{weight}" for layer in (first, second) for weight in ("kernel", "bias")]
     seen = [w.path for w in model.weights]
-    check(seen == expected, "paths of the weights in Sequential 'outer'", expected, seen, NAME_HINT)
+    expect_that(seen == expected, "paths of the weights in Sequential 'outer'", expected, seen, NAME_HINT)
 
 
 def test_path_has_subclassed_model_prefix(make_layer):
@@ -144,8 +144,8 @@ def test_path_has_subclassed_model_prefix(make_layer):
     model = Holder(inner, name="holder")
     model(random_inputs((2, 4)))
     expected = [f"holder/{inner.name}/kernel", f"holder/{inner.name}/bias"]
-    check(_paths(inner) == expected, "paths of the weights inside subclassed model 'holder'", expected, _paths(inner),
-          NAME_HINT)
+    expect_that(_paths(inner) == expected, "paths of the weights inside subclassed model 'holder'", expected, _paths(inner),
+                NAME_HINT)
 
 
 def test_path_has_no_functional_model_prefix(make_layer):
@@ -156,7 +156,7 @@ def test_path_has_no_functional_model_prefix(make_layer):
     layer = make_layer(3)
     keras.Model(inputs, layer(inputs), name="functional_outer")
     expected = [f"{layer.name}/kernel", f"{layer.name}/bias"]
-    check(_paths(layer) == expected, "paths of the weights in a functional model", expected, _paths(layer), NAME_HINT)
+    expect_that(_paths(layer) == expected, "paths of the weights in a functional model", expected, _paths(layer), NAME_HINT)
 
 
 def test_weights_of_two_layers_in_one_model_have_distinct_names(make_layer):
@@ -169,6 +169,6 @@ def test_weights_of_two_layers_in_one_model_have_distinct_names(make_layer):
             f"Sequential with two layers of the class: expected it to build, seen ValueError: {exc}\n"
             f"hint: {UNIQUE_HINT}"
         ) from exc
-    check(first.name != second.name, "names of the two layers", "distinct", [first.name, second.name], UNIQUE_HINT)
+    expect_that(first.name != second.name, "names of the two layers", "distinct", [first.name, second.name], UNIQUE_HINT)
     scoped = [generation.scoped_name(w) for w in model.weights]
-    check(len(set(scoped)) == len(scoped), "scoped weight names in the model", "all distinct", scoped, UNIQUE_HINT)
+    expect_that(len(set(scoped)) == len(scoped), "scoped weight names in the model", "all distinct", scoped, UNIQUE_HINT)

@@ -23,11 +23,11 @@ from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_all_bit_identical,
     assert_close,
-    assert_refused,
     assert_weights_unchanged,
-    check,
     dtype_name,
-    expect_refusal,
+    expect_raises,
+    expect_raises_naming,
+    expect_that,
     random_array,
     reload_model,
     succeed,
@@ -81,7 +81,7 @@ def test_quantized_variables_are_those_of_dense(make_layer):
     """After ``quantize("int8")`` the layer holds Dense's variables: an int8 ``kernel`` and a float32 ``kernel_scale`` ``(units,)``, frozen, and the float bias."""
     layer = _quantize(_built(make_layer))
     expected, seen = _dense_quantized(), variable_table(layer)
-    check(seen == expected, "weights after quantize('int8') as (name, dtype, shape, trainable)", expected, seen, HINT)
+    expect_that(seen == expected, "weights after quantize('int8') as (name, dtype, shape, trainable)", expected, seen, HINT)
 
 
 @pytest.mark.parametrize("shape", [(BATCH, INPUT_DIM), (2, 3, INPUT_DIM)], ids=["rank2", "rank3"])
@@ -91,14 +91,14 @@ def test_quantized_outputs_stay_within_int8_rounding(make_layer, shape):
     x = random_array(shape, seed=61)
     kernel, expected = to_numpy(layer.kernel).copy(), to_numpy(layer(x))
     seen = to_numpy(_quantize(layer)(x))
-    check(dtype_name(seen.dtype) == dtype_name(expected.dtype), "dtype of the quantized layer's output",
-          dtype_name(expected.dtype), dtype_name(seen.dtype), HINT)
-    check(seen.shape == expected.shape, "shape of the quantized layer's output", expected.shape, seen.shape, HINT)
+    expect_that(dtype_name(seen.dtype) == dtype_name(expected.dtype), "dtype of the quantized layer's output",
+                dtype_name(expected.dtype), dtype_name(seen.dtype), HINT)
+    expect_that(seen.shape == expected.shape, "shape of the quantized layer's output", expected.shape, seen.shape, HINT)
     error, bound = np.abs(seen.astype(np.float64) - expected), int8_bound(x, kernel)
     worst = np.unravel_index(np.argmax(error / bound), error.shape)
-    check(bool((error <= bound).all()), "quantized output minus float output",
-          f"|difference| <= {bound[worst]:.3g} at index {tuple(map(int, worst))} (int8 rounding)",
-          f"{error[worst]:.3g} ({int((error > bound).sum())} of {error.size} outputs beyond the bound)", HINT)
+    expect_that(bool((error <= bound).all()), "quantized output minus float output",
+                f"|difference| <= {bound[worst]:.3g} at index {tuple(map(int, worst))} (int8 rounding)",
+                f"{error[worst]:.3g} ({int((error > bound).sum())} of {error.size} outputs beyond the bound)", HINT)
 
 
 def test_quantized_layer_saves_and_loads(make_layer, layer_cls, tmp_path):
@@ -109,8 +109,8 @@ def test_quantized_layer_saves_and_loads(make_layer, layer_cls, tmp_path):
     expected = model.predict(x, verbose=0)
     loaded = reload_model(model, tmp_path / "quantized.keras", layer_cls, "a model with a quantized layer", SAVE_HINT)
     reloaded = loaded.layers[-1]
-    check(variable_table(reloaded) == variable_table(layer), "weights of the reloaded quantized layer",
-          variable_table(layer), variable_table(reloaded), SAVE_HINT)
+    expect_that(variable_table(reloaded) == variable_table(layer), "weights of the reloaded quantized layer",
+                variable_table(layer), variable_table(reloaded), SAVE_HINT)
     assert_all_bit_identical(weight_values(reloaded), weight_values(layer), "values of the reloaded weights", SAVE_HINT)
     assert_close(loaded.predict(x, verbose=0), expected, "predictions of the reloaded quantized model", rtol=1e-6,
                  atol=1e-6, hint=SAVE_HINT)
@@ -134,9 +134,9 @@ def test_quantize_is_refused_before_build_and_a_second_time(make_layer, case):
     layer, x = REFUSALS[case](make_layer)
     before = weight_values(layer)
     outputs = None if x is None else to_numpy(layer(x))
-    assert_refused(lambda: layer.quantize(MODE), f"quantize('int8') {case}",
-                   "Keras's quantize wrapper refuses both when the layer defines quantize() and sets "
-                   "self._is_quantized = True")
+    expect_raises(lambda: layer.quantize(MODE), f"quantize('int8') {case}",
+                  "Keras's quantize wrapper refuses both when the layer defines quantize() and sets "
+                  "self._is_quantized = True")
     assert_weights_unchanged(layer, before, f"weights after quantize('int8') {case} was refused")
     if outputs is not None:
         assert_close(layer(x), outputs, f"outputs after quantize('int8') {case} was refused", rtol=0, atol=0)
@@ -147,5 +147,5 @@ def test_quantize_is_refused_before_build_and_a_second_time(make_layer, case):
 def test_quantize_refusal_is_a_value_error(make_layer, case):
     """``quantize("int8")`` before build, or a second time, raises ``ValueError``, as Dense does."""
     layer = REFUSALS[case](make_layer)[0]
-    expect_refusal(lambda: layer.quantize(MODE), ValueError, what=f"quantize('int8') {case}",
-                   hint="let Keras's quantize wrapper refuse it (it raises ValueError), or raise ValueError yourself")
+    expect_raises_naming(lambda: layer.quantize(MODE), ValueError, what=f"quantize('int8') {case}",
+                         hint="let Keras's quantize wrapper refuse it (it raises ValueError), or raise ValueError yourself")

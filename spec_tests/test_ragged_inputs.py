@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from spec_tests.generation import keras
-from spec_tests.helpers import assert_close, check, fail, random_array, succeed, to_numpy
+from spec_tests.helpers import assert_close, expect_that, fail, random_array, succeed, to_numpy
 
 pytestmark = pytest.mark.capability("ragged_inputs")
 
@@ -54,8 +54,8 @@ def _lengths(ragged) -> list[list[int]]:
 
 def _check_ragged_output(layer, x, y, what: str) -> None:
     """``y`` is a RaggedTensor with ``x``'s row partitions whose values are the layer's output on ``x``'s flat values."""
-    check(isinstance(y, tf.RaggedTensor), f"{what}: type of the output", "a tf.RaggedTensor", type(y).__name__, HINT)
-    check(_lengths(y) == _lengths(x), f"{what}: nested row lengths of the output", _lengths(x), _lengths(y), HINT)
+    expect_that(isinstance(y, tf.RaggedTensor), f"{what}: type of the output", "a tf.RaggedTensor", type(y).__name__, HINT)
+    expect_that(_lengths(y) == _lengths(x), f"{what}: nested row lengths of the output", _lengths(x), _lengths(y), HINT)
     assert_close(y.flat_values, layer(x.flat_values), f"{what}: rows versus the layer on the flat values", **TOL,
                  hint=HINT)
 

@@ -22,11 +22,11 @@ from spec_tests.helpers import (
     assert_bit_identical,
     assert_close,
     assert_weights_unchanged,
-    check,
     dense_closed_form,
     dtype_name,
-    expect_refusal,
-    expect_refused,
+    expect_raises,
+    expect_raises_naming,
+    expect_that,
     fail,
     layer_bias,
     random_array,
@@ -111,7 +111,7 @@ def _sgd_step_down_by_one(layer) -> None:
 
 def _check_units(layer, x, what):
     seen = tuple(layer(x).shape)
-    check(seen == (BATCH, 5), f"{what}: output shape", (BATCH, 5), seen, CONFIG_HINT)
+    expect_that(seen == (BATCH, 5), f"{what}: output shape", (BATCH, 5), seen, CONFIG_HINT)
 
 
 def _check_activation(layer, x, what):
@@ -121,9 +121,9 @@ def _check_activation(layer, x, what):
 
 
 def _check_no_bias(layer, x, what):
-    check(layer_bias(layer) is None and len(layer.weights) == 1, f"{what}: bias and number of weights",
-          "bias None and 1 weight", f"bias {'None' if layer_bias(layer) is None else 'present'} and "
-          f"{len(layer.weights)} weights", CONFIG_HINT)
+    expect_that(layer_bias(layer) is None and len(layer.weights) == 1, f"{what}: bias and number of weights",
+                "bias None and 1 weight", f"bias {'None' if layer_bias(layer) is None else 'present'} and "
+                f"{len(layer.weights)} weights", CONFIG_HINT)
 
 
 def _check_kernel_initializer(layer, x, what):
@@ -173,7 +173,7 @@ def _check_bias_constraint(layer, x, what):
 
 
 def _check_name(layer, x, what):
-    check(layer.name == "spec_renamed", f"{what}: name", "spec_renamed", layer.name, CONFIG_HINT)
+    expect_that(layer.name == "spec_renamed", f"{what}: name", "spec_renamed", layer.name, CONFIG_HINT)
 
 
 def _check_dtype(layer, x, what):
@@ -185,13 +185,13 @@ def _check_dtype(layer, x, what):
     expected = "float64 weights and a float64 output" + (
         f" (or {matmul}: on backend {backend.BACKEND}, matmul of two float64 tensors returns {matmul})"
         if matmul != "float64" else "")
-    check(set(seen[:-1]) == {"float64"} and seen[-1] in outputs, f"{what}: weight dtypes, then output dtype",
-          expected, seen, CONFIG_HINT)
+    expect_that(set(seen[:-1]) == {"float64"} and seen[-1] in outputs, f"{what}: weight dtypes, then output dtype",
+                expected, seen, CONFIG_HINT)
 
 
 def _check_trainable(layer, x, what):
-    check(layer.trainable is False and not layer.trainable_variables, f"{what}: trainable, trainable_variables",
-          "False, []", f"{layer.trainable}, {[v.name for v in layer.trainable_variables]}", CONFIG_HINT)
+    expect_that(layer.trainable is False and not layer.trainable_variables, f"{what}: trainable, trainable_variables",
+                "False, []", f"{layer.trainable}, {[v.name for v in layer.trainable_variables]}", CONFIG_HINT)
 
 
 def _check_kernel_max_norm(layer, x, what):
@@ -208,8 +208,8 @@ def _check_kernel_max_norm(layer, x, what):
 def _check_mixed_dtype(layer, x, what):
     seen = [dtype_name(w.dtype) for w in layer.weights] + [dtype_name(layer(x).dtype)]
     expected = ["float32"] * len(layer.weights) + ["float16"]
-    check(seen == expected, f"{what}: weight dtypes, then output dtype", expected, seen,
-          CONFIG_HINT + "; keep the dtype policy super().get_config() writes: self.dtype is only the variable dtype")
+    expect_that(seen == expected, f"{what}: weight dtypes, then output dtype", expected, seen,
+                CONFIG_HINT + "; keep the dtype policy super().get_config() writes: self.dtype is only the variable dtype")
 
 
 REGISTERED_ACTIVATION_HINT = (CONFIG_HINT + "; keras.activations.serialize(self.activation) writes a registered "
@@ -291,7 +291,7 @@ def test_config_is_json_serializable(make_layer, arguments):
     layer = make_layer(UNITS, **({} if arguments == "defaults" else _every_argument()))
     layer(_inputs())
     config = layer.get_config()
-    check(isinstance(config, dict), "type of get_config()", "dict", type(config).__name__)
+    expect_that(isinstance(config, dict), "type of get_config()", "dict", type(config).__name__)
     _config_json(layer, "layer")
 
 
@@ -324,9 +324,9 @@ def test_serialize_keras_object_round_trip(make_layer, layer_cls):
     except Exception as exc:  # noqa: BLE001
         fail("deserialize_keras_object(serialize_keras_object(layer))", "a rebuilt layer",
              f"{type(exc).__name__}: {exc}", CONFIG_HINT)
-    check(type(restored) is layer_cls, "class of the deserialized layer", layer_cls.__name__, type(restored).__name__)
-    check(_config_json(restored, "the deserialized layer") == _config_json(layer, "layer"),
-          "config of the deserialized layer", "identical to the original's", "a different config", CONFIG_HINT)
+    expect_that(type(restored) is layer_cls, "class of the deserialized layer", layer_cls.__name__, type(restored).__name__)
+    expect_that(_config_json(restored, "the deserialized layer") == _config_json(layer, "layer"),
+                "config of the deserialized layer", "identical to the original's", "a different config", CONFIG_HINT)
 
 
 # --- whole models -----------------------------------------------------------------------------------------------
@@ -376,8 +376,8 @@ def _round_trip(make_layer, save, load, how: str) -> None:
     expected = _outputs(model, x)
     saved = save(model)
     fresh = _sequential(make_layer)
-    check(not np.array_equal(_outputs(fresh, x), expected), "a fresh model's predictions before loading",
-          "different from the saved model's (else the clause proves nothing)", "identical")
+    expect_that(not np.array_equal(_outputs(fresh, x), expected), "a fresh model's predictions before loading",
+                "different from the saved model's (else the clause proves nothing)", "identical")
     load(fresh, saved)
     assert_all_bit_identical(_model_weights(fresh), _model_weights(model), f"weights after {how}", TRACKING_HINT)
     assert_bit_identical(_outputs(fresh, x), expected, f"predictions after {how}", TRACKING_HINT)
@@ -463,8 +463,8 @@ def test_wrong_shape_weights_are_refused_and_leave_weights_unchanged(make_layer,
     """Loading weights of the wrong shape into a layer raises, and the layer's weights stay bit-identical."""
     layer, load = WRONG_SHAPE_CASES[case](make_layer, tmp_path)
     before = weight_values(layer)
-    expect_refused(load, f"{case}: error",
-                   "declare every weight with its full shape in add_weight, so Keras can refuse a mismatched value")
+    expect_raises(load, f"{case}: error",
+                  "declare every weight with its full shape in add_weight, so Keras can refuse a mismatched value")
     assert_weights_unchanged(layer, before, f"weights after the refused load ({case})")
 
 
@@ -474,7 +474,7 @@ def test_wrong_shape_weights_are_refused_and_leave_weights_unchanged(make_layer,
 def test_wrong_shape_weights_raise_value_error_naming_the_shape(make_layer, case, tmp_path):
     """Loading weights of the wrong shape raises ValueError with a message about the shapes, as for Dense."""
     _, load = WRONG_SHAPE_CASES[case](make_layer, tmp_path)
-    expect_refusal(load, ValueError, ("shape",), f"{case}: error", TRACKING_HINT)
+    expect_raises_naming(load, ValueError, ("shape",), f"{case}: error", TRACKING_HINT)
 
 
 def _unregistered_subclass(layer_cls):
@@ -508,8 +508,8 @@ def test_unregistered_class_fails_to_load_with_a_message_about_registration(laye
         loaded = UNREGISTERED_CASES[case](cls, tmp_path)
     except (TypeError, ValueError) as exc:
         message = str(exc)
-        check(cls.__name__ in message and "regist" in message.lower(), f"{case} error message",
-              f"a message naming {cls.__name__} and saying to register it", repr(message[:400]))
+        expect_that(cls.__name__ in message and "regist" in message.lower(), f"{case} error message",
+                    f"a message naming {cls.__name__} and saying to register it", repr(message[:400]))
     else:
         fail(f"{case} of the unregistered class {cls.__name__}", "TypeError or ValueError",
              f"a {type(loaded).__name__} loaded without error")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
     assert_shape,
-    check,
     dense_closed_form,
+    expect_that,
     layer_bias,
     random_array,
     succeed,
@@ -104,8 +104,8 @@ def test_symbolic_input_builds_a_functional_model(make_layer, feature_shape):
                              f"{type(exc).__name__}: {exc}\nhint: use only TensorFlow/Keras ops in call and "
                              "implement compute_output_shape") from exc
     expected = (None,) + _expected(feature_shape, units)
-    check(_static_shape(outputs.shape) == expected, "symbolic output shape", expected, _static_shape(outputs.shape),
-          SHAPE_HINT)
+    expect_that(_static_shape(outputs.shape) == expected, "symbolic output shape", expected, _static_shape(outputs.shape),
+                SHAPE_HINT)
     x = random_array((2,) + feature_shape)
     y = model(x)
     assert_shape(y, (2,) + _expected(feature_shape, units), "output shape of the functional model on a batch of 2")
@@ -125,8 +125,8 @@ def test_sequences_of_any_length_work_in_a_model(make_layer):
     layer = make_layer(3)
     inputs = keras.Input((None, 4))
     outputs = succeed(lambda: layer(inputs), "the layer on keras.Input((None, 4))", "a symbolic output", DYNAMIC_HINT)
-    check(_static_shape(outputs.shape) == (None, None, 3), "symbolic output shape on keras.Input((None, 4))",
-          (None, None, 3), _static_shape(outputs.shape), SHAPE_HINT)
+    expect_that(_static_shape(outputs.shape) == (None, None, 3), "symbolic output shape on keras.Input((None, 4))",
+                (None, None, 3), _static_shape(outputs.shape), SHAPE_HINT)
     model = keras.Model(inputs, outputs)
     for steps in (5, 2):
         x = random_array((2, steps, 4), seed=steps)
@@ -142,7 +142,7 @@ def test_compute_output_shape_agrees_with_eager_call(make_layer, shape, units):
     layer = make_layer(units)
     y = layer(random_array(shape))
     computed = _static_shape(layer.compute_output_shape(shape))
-    check(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
+    expect_that(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
 
 
 @pytest.mark.parametrize("feature_shape", SYMBOLIC_CASES, ids=lambda s: f"Input{s}")
@@ -153,17 +153,19 @@ def test_compute_output_shape_agrees_with_symbolic_call(make_layer, feature_shap
     input_shape = (None,) + feature_shape
     computed = _static_shape(layer.compute_output_shape(input_shape))
     seen = _static_shape(outputs.shape)
-    check(computed == seen, f"compute_output_shape({input_shape})", seen, computed, SHAPE_HINT)
+    expect_that(computed == seen, f"compute_output_shape({input_shape})", seen, computed, SHAPE_HINT)
 
 
 def test_compute_output_shape_before_build(make_layer):
     """``compute_output_shape`` works on an unbuilt layer and leaves it unbuilt."""
     layer = make_layer(4)
     computed = _static_shape(layer.compute_output_shape((None, 2, 7)))
-    check(computed == (None, 2, 4), "compute_output_shape((None, 2, 7)) before build", (None, 2, 4), computed,
-          SHAPE_HINT)
+    expect_that(computed == (None, 2, 4), "compute_output_shape((None, 2, 7)) before build", (None, 2, 4), computed,
+                SHAPE_HINT)
 
 
+@settings(max_examples=15, deadline=None, derandomize=True, print_blob=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     leading=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=3),
     input_dim=st.integers(min_value=1, max_value=5),
@@ -180,5 +182,5 @@ def test_shape_and_value_property(make_layer, leading, input_dim, units):
     expected = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
     assert_close(y, expected, f"output for a {shape} input versus x @ kernel + bias", rtol=1e-5, atol=1e-5)
     computed = _static_shape(layer.compute_output_shape(shape))
-    check(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
-    check(np.isfinite(to_numpy(y)).all(), "output values", "all finite", "non-finite values")
+    expect_that(computed == tuple(y.shape), f"compute_output_shape({shape})", tuple(y.shape), computed, SHAPE_HINT)
+    expect_that(np.isfinite(to_numpy(y)).all(), "output values", "all finite", "non-finite values")

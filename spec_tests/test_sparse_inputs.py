@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from spec_tests.generation import keras
-from spec_tests.helpers import assert_close, check, fail, random_array, succeed, to_numpy
+from spec_tests.helpers import assert_close, expect_that, fail, random_array, succeed, to_numpy
 
 pytestmark = pytest.mark.capability("sparse_inputs")
 
@@ -62,8 +62,8 @@ def _layer(make_layer):
 
 def _call(fn, x, what: str):
     y = succeed(lambda: fn(x), what, "a dense output", HINT)
-    check(not isinstance(y, (tf.SparseTensor, tf.RaggedTensor)), f"{what}: type of the output", "a dense tensor",
-          type(y).__name__, HINT)
+    expect_that(not isinstance(y, (tf.SparseTensor, tf.RaggedTensor)), f"{what}: type of the output", "a dense tensor",
+                type(y).__name__, HINT)
     return y
 
 
@@ -122,6 +122,6 @@ def test_sparse_input_model_predicts_and_trains(make_layer):
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     history = model.fit(x, random_array((BATCH, UNITS), seed=43), epochs=1, batch_size=BATCH, verbose=0)
     loss = history.history["loss"][0]
-    check(np.isfinite(loss), "fit on a SparseTensor: loss", "finite", loss, HINT)
-    check(not np.array_equal(to_numpy(layer.kernel), kernel), "kernel after fit on a SparseTensor", "changed",
-          "unchanged", "the sparse path must use self.kernel itself so that its gradient reaches the optimizer")
+    expect_that(np.isfinite(loss), "fit on a SparseTensor: loss", "finite", loss, HINT)
+    expect_that(not np.array_equal(to_numpy(layer.kernel), kernel), "kernel after fit on a SparseTensor", "changed",
+                "unchanged", "the sparse path must use self.kernel itself so that its gradient reaches the optimizer")

@@ -11,8 +11,8 @@ from spec_tests.helpers import (
     activity_l2_penalty,
     assert_all_bit_identical,
     assert_close,
-    check,
     dense_closed_form,
+    expect_that,
     fail,
     layer_bias,
     random_array,
@@ -77,8 +77,8 @@ def test_fit_recovers_a_linear_map(make_layer, kind):
     y = (x @ kernel + bias).astype("float32")
     start = weight_values(layer)
     _fit(model, x, y)
-    check(any(not np.array_equal(a, b) for a, b in zip(start, weight_values(layer))), "weights after fit",
-          "moved from their initial values", "bit-identical to the initial values", TRAINING_HINT)
+    expect_that(any(not np.array_equal(a, b) for a, b in zip(start, weight_values(layer))), "weights after fit",
+                "moved from their initial values", "bit-identical to the initial values", TRAINING_HINT)
     assert_close(layer.kernel, kernel, f"kernel after fit ({kind})", rtol=0, atol=1e-3, hint=TRAINING_HINT)
     if has_bias:
         assert_close(layer_bias(layer), bias, f"bias after fit ({kind})", rtol=0, atol=1e-3, hint=TRAINING_HINT)
@@ -111,8 +111,8 @@ def test_frozen_layer_does_not_move_during_fit(make_layer, freeze):
     model(x[:1])
     frozen_before, head_before = weight_values(frozen), weight_values(head)
     _fit(model, x, y, learning_rate=0.1)
-    check(any(not np.array_equal(a, b) for a, b in zip(head_before, weight_values(head))),
-          "the trainable layer's weights after fit", "moved (else fit trained nothing)", "unchanged", TRAINING_HINT)
+    expect_that(any(not np.array_equal(a, b) for a, b in zip(head_before, weight_values(head))),
+                "the trainable layer's weights after fit", "moved (else fit trained nothing)", "unchanged", TRAINING_HINT)
     assert_all_bit_identical(weight_values(frozen), frozen_before, "the frozen layer's weights after fit",
                              "pass trainable through to the base Layer (super().__init__(**kwargs)) and create "
                              "weights with add_weight, which honours layer.trainable")

@@ -20,9 +20,9 @@ from spec_tests import backend
 from spec_tests.helpers import (
     assert_close,
     assert_shape,
-    check,
     dense_closed_form,
     dtype_name,
+    expect_that,
     layer_bias,
     random_array,
     to_numpy,
@@ -52,8 +52,8 @@ def test_call_on_zeros_gives_float32_zeros(make_layer):
     """``Cls(10)(tf.zeros([10, 5]))`` is a ``(10, 10)`` float32 tensor of zeros."""
     _, output = _tutorial_layer(make_layer)
     assert_shape(output, (BATCH, UNITS), "output shape of Cls(10)(tf.zeros([10, 5]))")
-    check(dtype_name(output.dtype) == "float32", "output dtype", "float32", dtype_name(output.dtype),
-          "create weights and compute in the layer's dtype (float32 by default); do not cast to float64")
+    expect_that(dtype_name(output.dtype) == "float32", "output dtype", "float32", dtype_name(output.dtype),
+                "create weights and compute in the layer's dtype (float32 by default); do not cast to float64")
     assert_close(output, np.zeros((BATCH, UNITS)), "output of Cls(10)(tf.zeros([10, 5]))", rtol=0, atol=0,
                  hint="zeros times any kernel is zero; a non-zero output means a non-zero default bias or an offset")
 
@@ -63,11 +63,11 @@ def test_trainable_variables_list_the_kernel(make_layer):
     """After the call, ``trainable_variables`` lists the kernel, of shape ``(5, 10)``."""
     layer, _ = _tutorial_layer(make_layer)
     variables = layer.trainable_variables
-    check(any(v is layer.kernel for v in variables), "layer.kernel in layer.trainable_variables", True,
-          variable_labels(variables), "create the kernel with add_weight(..., trainable=True)")
-    check(tuple(layer.kernel.shape) == (FEATURES, UNITS), "kernel shape", (FEATURES, UNITS),
-          tuple(layer.kernel.shape), "the kernel is (input_dim, num_outputs): (5, 10) here")
-    check(dtype_name(layer.kernel.dtype) == "float32", "kernel dtype", "float32", dtype_name(layer.kernel.dtype))
+    expect_that(any(v is layer.kernel for v in variables), "layer.kernel in layer.trainable_variables", True,
+                variable_labels(variables), "create the kernel with add_weight(..., trainable=True)")
+    expect_that(tuple(layer.kernel.shape) == (FEATURES, UNITS), "kernel shape", (FEATURES, UNITS),
+                tuple(layer.kernel.shape), "the kernel is (input_dim, num_outputs): (5, 10) here")
+    expect_that(dtype_name(layer.kernel.dtype) == "float32", "kernel dtype", "float32", dtype_name(layer.kernel.dtype))
 
 
 @pytest.mark.seed
@@ -76,9 +76,9 @@ def test_kernel_values_inside_glorot_uniform_bound(make_layer):
     layer, _ = _tutorial_layer(make_layer)
     values = to_numpy(layer.kernel)
     worst = float(np.abs(values).max())
-    check(worst <= GLOROT_BOUND, f"largest |kernel value| of a {FEATURES}->{UNITS} kernel",
-          f"<= {GLOROT_BOUND:.4f} (sqrt(6 / ({FEATURES} + {UNITS})))", f"{worst:.4f}",
-          'keep the default initializer ("glorot_uniform"), as add_weight and Dense do')
+    expect_that(worst <= GLOROT_BOUND, f"largest |kernel value| of a {FEATURES}->{UNITS} kernel",
+                f"<= {GLOROT_BOUND:.4f} (sqrt(6 / ({FEATURES} + {UNITS})))", f"{worst:.4f}",
+                'keep the default initializer ("glorot_uniform"), as add_weight and Dense do')
 
 
 @pytest.mark.seed
@@ -89,9 +89,9 @@ def test_kernel_values_spread_like_glorot_uniform(make_layer):
     expected = GLOROT_BOUND / math.sqrt(3.0)  # about 0.365
     seen = float(values.std())
     # 50 uniform draws: the sample std varies by about 6% around `expected`; +-40% is over 6 of those.
-    check(0.6 * expected <= seen <= 1.4 * expected, "standard deviation of the 50 kernel values",
-          f"about {expected:.3f} (between {0.6 * expected:.3f} and {1.4 * expected:.3f})", f"{seen:.3f}",
-          'use the default "glorot_uniform" initializer; "random_normal" (stddev 0.05), zeros or ones are not it')
+    expect_that(0.6 * expected <= seen <= 1.4 * expected, "standard deviation of the 50 kernel values",
+                f"about {expected:.3f} (between {0.6 * expected:.3f} and {1.4 * expected:.3f})", f"{seen:.3f}",
+                'use the default "glorot_uniform" initializer; "random_normal" (stddev 0.05), zeros or ones are not it')
 
 
 @pytest.mark.seed
@@ -101,8 +101,8 @@ def test_fourth_layer_kernel_backing_name(make_layer, expected_auto_name):
     layers_made[3](backend.tensor(np.zeros([BATCH, FEATURES], "float32")))
     expected = f"{expected_auto_name}_3/kernel:0"
     seen = backend.backing_name(layers_made[3].kernel)
-    check(seen == expected, "backing variable name of the fourth layer's kernel", expected, seen,
-          'let Keras name the layer (do not set name= in __init__) and create the weight with name="kernel"')
+    expect_that(seen == expected, "backing variable name of the fourth layer's kernel", expected, seen,
+                'let Keras name the layer (do not set name= in __init__) and create the weight with name="kernel"')
 
 
 @pytest.mark.seed

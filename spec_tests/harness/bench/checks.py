@@ -7,14 +7,14 @@ neither imports the other for it.
 from __future__ import annotations
 
 from spec_tests.harness.bench.cases import PEAK_N
-from spec_tests.helpers import check
+from spec_tests.helpers import expect_that
 
 #: The SGD step size of the timed training step.
 LEARNING_RATE = 0.01
 
 
 def check_peak(result) -> None:
-    check(tuple(result.shape) == (PEAK_N, PEAK_N), "peak matmul output shape", (PEAK_N, PEAK_N), tuple(result.shape))
+    expect_that(tuple(result.shape) == (PEAK_N, PEAK_N), "peak matmul output shape", (PEAK_N, PEAK_N), tuple(result.shape))
 
 
 __all__ = ["LEARNING_RATE", "check_peak"]

@@ -19,7 +19,7 @@ import tensorflow as tf
 from spec_tests import generation
 from spec_tests.harness.bench.cases import PEAK_N, Shape
 from spec_tests.harness.bench.checks import LEARNING_RATE, check_peak
-from spec_tests.helpers import assert_close, check, dense_closed_form, layer_bias, random_array, to_numpy
+from spec_tests.helpers import assert_close, dense_closed_form, expect_that, layer_bias, random_array, to_numpy
 
 
 def keras_backend() -> str:
@@ -87,8 +87,8 @@ def train_step_fn(model):
             loss = tf.reduce_mean(tf.square(model(x)))
         grads = tape.gradient(loss, variables)
         missing = [i for i, g in enumerate(grads) if g is None]
-        check(not missing, "gradients of the training step", "a gradient for every trainable variable",
-              f"None for trainable variable(s) {missing}")
+        expect_that(not missing, "gradients of the training step", "a gradient for every trainable variable",
+                    f"None for trainable variable(s) {missing}")
         for variable, grad in zip(variables, grads):
             variable.assign_sub(LEARNING_RATE * grad)
         return loss
@@ -171,13 +171,13 @@ def time_peak(benchmark, call, budget: float = 0.5) -> object:
 def check_output(result, mode: str, model, shape: Shape, x) -> None:
     """The timed function computed ``x @ kernel + bias`` (checked on a few rows, outside the timing)."""
     if mode == "train_step":
-        check(np.isfinite(float(result)), f"{mode} loss", "a finite number", float(result))
+        expect_that(np.isfinite(float(result)), f"{mode} loss", "a finite number", float(result))
         return
     expected_shape = shape.input_shape[:-1] + (shape.units_out,)
     if mode == "predict":
         expected_shape = (shape.batch[0] * shape.predict_batches,) + expected_shape[1:]
     seen = to_numpy(result)
-    check(seen.shape == expected_shape, f"{mode} output shape", expected_shape, seen.shape)
+    expect_that(seen.shape == expected_shape, f"{mode} output shape", expected_shape, seen.shape)
     bias = layer_bias(model)
     rows = 8
     expected = dense_closed_form(to_numpy(x).reshape(-1, shape.units_in)[:rows], to_numpy(model.kernel),
