@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import LEGACY, keras, register_serializable
+from mutants._minimal import MinimalDense
 
 
 @register_serializable(package="mutants")
@@ -157,3 +158,16 @@ class BaseKwargsDropped(MyDenseLayer):
             kernel_constraint=kernel_constraint,
             bias_constraint=bias_constraint,
         )
+
+
+@register_serializable(package="mutants")
+class MinimalDenseUnitsUnchecked(MinimalDense):
+    """A minimal custom layer that keeps any ``units`` (0, -1, 2.5) and builds a layer of that width."""
+
+    KILLED_BY = ("construction",)
+    PROFILE = "custom"
+    GENERATIONS = (3,)
+
+    @staticmethod
+    def checked_units(units):
+        return units

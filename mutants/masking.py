@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import LEGACY, keras, register_serializable, tf
+from mutants._minimal import MinimalDense
 
 
 
@@ -61,3 +62,16 @@ class MaskZeroesPaddedSteps(MyDenseLayer):
         if mask is not None:  # the mistake: Dense computes every position and leaves the mask to later layers
             outputs = outputs * tf.cast(mask, outputs.dtype)[..., None]
         return outputs
+
+
+@register_serializable(package="mutants")
+class MinimalDenseDropsMask(MinimalDense):
+    """A minimal custom layer that never says it supports masking: Keras drops the mask after it."""
+
+    KILLED_BY = ("masking",)
+    PROFILE = "custom"
+    GENERATIONS = (3,)
+
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.supports_masking = False

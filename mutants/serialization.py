@@ -10,6 +10,7 @@ import types
 
 from layers import MyDenseLayer
 from layers._compat import keras, register_serializable, tf
+from mutants._minimal import MinimalDense
 
 
 @register_serializable(package="mutants")
@@ -144,4 +145,18 @@ class ConfigActivationByFunctionName(MyDenseLayer):
     def get_config(self):
         config = super().get_config()
         config["activation"] = self.activation.__name__  # the mistake: keras.activations.serialize is missing
+        return config
+
+
+@register_serializable(package="mutants")
+class MinimalDenseConfigDropsActivation(MinimalDense):
+    """A minimal custom layer whose get_config leaves ``activation`` out: from_config rebuilds a linear layer."""
+
+    KILLED_BY = ("serialization",)
+    PROFILE = "custom"
+    GENERATIONS = (3,)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["activation"]
         return config

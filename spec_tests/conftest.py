@@ -24,9 +24,11 @@ devices.prepare()  # two logical CPUs for the distribution clauses (not in a gue
 import pytest
 
 from spec_tests import generation
-from spec_tests.harness import selection
+from spec_tests.harness import options, selection
+from spec_tests.helpers import assert_close, fail, skip_not_offered, to_numpy
 
 SEED = 1234
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _frozen_heap():
@@ -62,15 +64,52 @@ def profile(layer_impl):
 
 
 @pytest.fixture
-def make_layer(layer_cls, profile):
+def make_layer(layer_impl, layer_cls, profile):
     def make(units, **kwargs):
         if profile == "seed":
             if kwargs:
                 raise AssertionError(f"clause bug: the seed profile takes no options, got {sorted(kwargs)}")
             return layer_cls(units)
+        if profile == "custom":  # a clause that needs an option the layer does not take is not run
+            offered = options.offer(layer_cls, layer_impl.options).options
+            missing = [name for name in kwargs if name in options.DENSE_OPTIONS and name not in offered]
+            if missing:
+                skip_not_offered(f"{', '.join(missing)} (the constructor does not take it)")
         return layer_cls(units, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def own_default(layer_impl, layer_cls, profile, make_layer):
+    """``own_default(option)``: whether the layer's default for ``option`` differs from keras.layers.Dense's.
+
+    Under ``dense`` a differing default fails the clause ("not a drop-in keras.layers.Dense: default ... is ...":
+    one cause, whichever clause). Under ``custom`` it checks that the layer honours its own default instead (the
+    same initial weights, from one seed, with the option left out and with the default passed) and returns True:
+    the clause's checks of Dense's default are not this layer's contract.
+    """
+
+    def weights(**kwargs):
+        generation.set_seed(SEED)
+        layer = make_layer(3, **kwargs)
+        layer.build((None, 4))
+        return [to_numpy(weight) for weight in layer.weights]
+
+    def differs(option):
+        offered = options.offer(layer_cls, layer_impl.options)
+        mine, dense = options.default_of(offered, option), options.DENSE_DEFAULTS[option]
+        if profile == "seed" or options.same_default(option, mine, dense):
+            return False
+        if profile != "custom":
+            fail(f"{options.NOT_DROP_IN}: default {option} is {mine!r}", f"Dense's {dense!r}", repr(mine),
+                 hint="use Dense's default, or run the spec with --profile custom if the layer's default is by design")
+        for left_out, passed in zip(weights(), weights(**{option: mine}), strict=True):
+            assert_close(left_out, passed, f"initial weights with {option} left out, against {option}={mine!r}",
+                         rtol=0, atol=0, hint=f"use the constructor's own default for {option} when it is left out")
+        return True
+
+    return differs
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ IMPL = "LAYER_SPEC_IMPL"
 PROFILE = "LAYER_SPEC_PROFILE"
 #: Capabilities claimed for every implementation of the run, as --capabilities.
 CAPABILITIES = "LAYER_SPEC_CAPABILITIES"
+#: Options offered by every implementation of the run (comma-separated), as --options.
+OPTIONS = "LAYER_SPEC_OPTIONS"
 #: Known failures, as --xfail-file.
 XFAIL_FILE = "LAYER_SPEC_XFAIL_FILE"
 #: 1: advisories and platform outcomes count as failures, as --spec-strict.
@@ -35,6 +37,7 @@ INI_KEYS = {
     IMPL: "layer_spec_impl",
     PROFILE: "layer_spec_profile",
     CAPABILITIES: "layer_spec_capabilities",
+    OPTIONS: "layer_spec_options",
     XFAIL_FILE: "layer_spec_xfail_file",
     STRICT: "layer_spec_strict",
 }

@@ -8,6 +8,7 @@ a ``hint:`` line on how to fix it.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from spec_tests import backend
 from spec_tests.generation import keras, short_name
@@ -32,6 +33,16 @@ def expect_that(condition: bool, what: str, expected, seen, hint: str | None = N
     """Unless ``condition`` holds, the clause fails: ``<what>: expected <expected>, seen <seen>``."""
     if not condition:
         fail(what, expected, seen, hint)
+
+
+#: How a skipped clause says that it needs something the layer does not offer (the custom profile): the report
+#: counts these apart, as "not offered", neither passed nor failed.
+NOT_OFFERED = "not offered"
+
+
+def skip_not_offered(what: str):
+    """Skip the running clause: it needs ``what``, which the layer does not offer."""
+    pytest.skip(f"{NOT_OFFERED}: {what}")
 
 
 # --- Data: seeded inputs and conversions

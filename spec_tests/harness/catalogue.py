@@ -38,6 +38,9 @@ PROFILES = {
     "use_bias=True, ...initializers, regularizers, constraints..., **base kwargs), kernel and bias, dense inputs of "
     "rank >= 2 (what Dense does beyond it, such as sparse inputs or quantization, are capabilities a layer claims)",
     "seed": "the tutorial's minimal contract: Cls(num_outputs) positional only, a kernel and no bias, rank-2 inputs",
+    "custom": "a custom dense layer judged on what it offers: Cls(units, <the options its constructor takes>, "
+    "**base kwargs), kernel and bias, dense inputs of rank >= 2, its own defaults honoured; a clause that needs an "
+    "option it does not take is skipped as not offered",
 }
 DEFAULT_PROFILE = "dense"
 #: The marker of clauses that belong to the seed profile's contract too.

@@ -26,6 +26,7 @@ from spec_tests.harness.text import exception_chain
 #: At most this many frames of the layer's own code per failure.
 MAX_FRAMES = 3
 _MORE = "(--tb=long shows the spec's and Keras's frames too)"
+_FIRST_KEY = pytest.StashKey[dict]()
 
 
 def _shown(path: str) -> str:
@@ -84,9 +85,21 @@ def pytest_runtest_makereport(item, call):
         return report
     from spec_tests.harness.report import implementation_files
 
-    files = implementation_files(item.config, selection.state_of(item))
-    report.longrepr = compact_text(report, call.excinfo.value, files)
+    state = selection.state_of(item)
+    key = (state.id, _cause_of(report))
+    first = item.config.stash.setdefault(_FIRST_KEY, {})
+    if key[1] and key in first:  # the same mistake again: one line, the first failure above has the rest
+        message = (getattr(report, "spec_message", "") or str(call.excinfo.value)).splitlines()[0]
+        report.longrepr = f"{message} (the same cause as {first[key]} above)"
+        return report
+    first.setdefault(key, item.name)
+    report.longrepr = compact_text(report, call.excinfo.value, implementation_files(item.config, state))
     return report
+
+
+def _cause_of(report) -> str:
+    """The known pitfall or the clause's own fix a failure names ('' when neither): what makes two failures one."""
+    return getattr(report, "spec_pitfall_name", None) or (getattr(report, "spec_hint", None) or "")[:80]
 
 
 __all__ = ["MAX_FRAMES", "compact_text", "own_frames", "wanted"]

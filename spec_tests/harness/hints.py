@@ -142,6 +142,25 @@ HINTS: tuple[Hint, ...] = (
         "override get_config: config = super().get_config(); config.update(units=self.units, ...); return config",
     ),
     Hint(
+        "not_a_drop_in_dense",
+        # Keras 3, Keras 2 and Python's words for a constructor that refuses one of Dense's options
+        r"(?:Unrecognized keyword arguments? passed to \w+|got an unexpected keyword argument|Keyword argument not "
+        r"understood)[^\n]*\b(?:use_bias|kernel_initializer|bias_initializer|kernel_regularizer|bias_regularizer|"
+        r"kernel_constraint|bias_constraint|activation)\b",
+        "not a drop-in keras.layers.Dense: the constructor does not take all of Dense's options (the run's summary "
+        "lists the missing ones)",
+        "take Dense's options (def __init__(self, units, activation=None, use_bias=True, "
+        "kernel_initializer=\"glorot_uniform\", ..., **kwargs)), or, for a layer that is not meant as a drop-in "
+        "Dense, run the spec with --profile custom: it judges the layer on the options it takes",
+    ),
+    Hint(
+        "default_differs_from_dense",
+        r"not a drop-in keras\.layers\.Dense: default \w+ is",
+        "not a drop-in keras.layers.Dense: a default differs from Dense's",
+        "use Dense's default, or, for a layer whose own default is by design, run the spec with --profile custom: "
+        "it checks that the layer honours its own default",
+    ),
+    Hint(
         "constructor_rejects_keyword",
         r"__init__\(\) got an unexpected keyword argument",
         "the constructor refuses a keyword argument: a base-layer argument (name, dtype, trainable) or one that "

@@ -35,6 +35,7 @@ class SpecState:
     profile: str
     source: str
     capabilities: frozenset = frozenset()  # the capabilities the class claims (selection.claimed_capabilities)
+    options: tuple = ()  # the options declared for it by the run's settings (--options; harness/options.py)
     id: str = ""  # its short name in test ids when a run checks several implementations
 
     @property

@@ -40,6 +40,7 @@ from spec_tests.harness import (
     capabilities,
     catalogue,
     causes,
+    options,
     render,
     repro,
     rerun,
@@ -215,9 +216,10 @@ class ConformanceReporter:
             if hasattr(report, "wasxfail"):
                 clause.outcome, clause.reason = "xfailed", report.wasxfail
             else:
-                clause.outcome = "skipped"
                 longrepr = report.longrepr
                 clause.reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+                offered = clause.reason.removeprefix("Skipped: ").startswith(options.SKIP_REASON)
+                clause.outcome = options.NOT_OFFERED if offered else "skipped"
         elif report.when == "call":
             clause.outcome = "xpassed" if hasattr(report, "wasxfail") else "passed"
             clause.reason = getattr(report, "wasxfail", "")
@@ -261,6 +263,7 @@ class ConformanceReporter:
             rerun=rerun.rerun_prefix(self.config, state),
             capabilities=capabilities.rows(state.capabilities, outcomes, *capabilities.runtime()),
             probe=_probe_dict(),
+            drop_in=dict(zip(("drop_in", "reasons"), options.offer(state.cls, state.options).drop_in())),
         )
         repro.attach(result, state, generation.LEGACY)
         return result

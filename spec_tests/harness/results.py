@@ -92,6 +92,7 @@ class RunResult:
     rerun: str = ""  # the command that reruns one cause's clauses, less the cause's name ("" when none can)
     capabilities: list = dataclasses.field(default_factory=list)  # capability table rows (harness/capabilities.py)
     probe: dict = dataclasses.field(default_factory=dict)  # the platform probe's findings (spec_tests/platform_probe.py)
+    drop_in: dict = dataclasses.field(default_factory=dict)  # {"drop_in": bool, "reasons": [...]} (harness/options.py)
 
     # ---- per area and in total
 
@@ -169,6 +170,15 @@ class RunResult:
             details += f"; {totals['xfailed']} known failure(s) excused by --xfail-file"
         return CONFORMS, details
 
+    def drop_in_line(self) -> str:
+        """``drop-in keras.layers.Dense: yes`` or ``...: no: <why>``, and the clause cases not run as not offered."""
+        if not self.drop_in:
+            return ""
+        skipped = sum(clause.outcome == "not_offered" for clause in self.clauses)
+        line = "drop-in keras.layers.Dense: " + ("yes" if self.drop_in.get("drop_in") else
+                                                 "no: " + "; ".join(self.drop_in.get("reasons", [])))
+        return line + (f" ({skipped} clause case(s) not offered: not run)" if skipped else "")
+
     def platform_note(self) -> str:
         """``2 clauses fail on this machine because of a TensorFlow defect: see "platform"`` ('' when none do)."""
         count = self.totals()["platform"]
@@ -220,6 +230,8 @@ class RunResult:
             "advisories": [clause.as_dict() for clause in self.of("advisory")],
             "platform": [clause.as_dict() for clause in self.of("platform")],
             "platform_probe": dict(self.probe),
+            "drop_in": dict(self.drop_in),
+            "not_offered": sum(clause.outcome == "not_offered" for clause in self.clauses),
             "xfailed": [clause.as_dict() for clause in self.of("xfailed")],
             "xpassed": [clause.as_dict() for clause in self.of("xpassed")],
             "collection_errors": [dict(error) for error in self.collection_errors],
@@ -251,6 +263,7 @@ class RunResult:
             rerun=data.get("rerun", ""),
             capabilities=[dict(row) for row in data.get("capabilities", [])],
             probe=dict(data.get("platform_probe") or {}),
+            drop_in=dict(data.get("drop_in") or {}),
         )
 
 

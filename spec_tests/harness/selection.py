@@ -87,8 +87,13 @@ def pytest_addoption(parser):
                help="layer class under test, repeatable: dotted.module:Class or path/to/file.py:Class, optionally "
                f"@seed/@dense for its own profile (default: $LAYER_SPEC_IMPL, else {DEFAULT_IMPL})")
     add_option(parser, "--profile", choices=tuple(PROFILES), ini="layer_spec_profile", ini_type="string",
-               help="contract the classes promise: dense (default) or seed (the tutorial's Cls(num_outputs), kernel "
-               "only); default: $LAYER_SPEC_PROFILE, else dense")
+               help="contract the classes promise: dense (default: a drop-in keras.layers.Dense), custom (judged on "
+               "the options the constructor takes and its own defaults) or seed (the tutorial's Cls(num_outputs), "
+               "kernel only); default: $LAYER_SPEC_PROFILE, else dense")
+    add_option(parser, "--options", metavar="A,B", ini="layer_spec_options", ini_type="string",
+               help="the options of keras.layers.Dense the classes take, comma-separated, when their constructor "
+               "takes them by hand (the spec measures them otherwise; class attribute layer_spec_options); the "
+               "custom profile skips the clauses that need the others (default: $LAYER_SPEC_OPTIONS)")
     add_option(parser, "--capabilities", metavar="A,B", ini="layer_spec_capabilities", ini_type="string",
                help="capabilities the classes claim beyond the core contract, comma-separated, on top of their "
                f"class attribute {CAPABILITIES_ATTRIBUTE}: {', '.join(CAPABILITIES)} "
@@ -123,6 +128,20 @@ def claimed_capabilities(config, cls) -> frozenset[str]:
     claimed |= _names(getattr(cls, CAPABILITIES_ATTRIBUTE, ()), f"{cls.__qualname__}.{CAPABILITIES_ATTRIBUTE}")
     requested, where = setting(config, "layer_spec_capabilities", environment.CAPABILITIES)
     return frozenset(claimed | _names(requested or "", where or "--capabilities"))
+
+
+def declared_options(config) -> tuple[str, ...]:
+    """The options ``--options a,b`` (else ``LAYER_SPEC_OPTIONS``, else the ini key) declares for every
+    implementation of the run; an unknown name is an :class:`ImplSpecError`."""
+    from spec_tests.harness.options import DENSE_OPTIONS
+
+    value, where = setting(config, "layer_spec_options", environment.OPTIONS)
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    unknown = [name for name in names if name not in DENSE_OPTIONS]
+    if unknown:
+        raise ImplSpecError(f"{where}: unknown option(s) {', '.join(map(repr, unknown))}; known: "
+                            f"{', '.join(DENSE_OPTIONS)}")
+    return tuple(names)
 
 
 def requested_impls(config) -> tuple[list[str], str]:
@@ -191,6 +210,7 @@ def implementations(config) -> tuple[SpecState, ...]:
         try:
             cls, source = load_impl(spec)
             claimed = claimed_capabilities(config, cls)
+            offered = declared_options(config)
         except ImplSpecError as exc:
             raise pytest.UsageError(str(exc)) from None
         refusal = portable.refusal(cls)  # a TensorFlow-only layer on another backend: one message, not one per clause
@@ -198,7 +218,7 @@ def implementations(config) -> tuple[SpecState, ...]:
             refused.append((spec, refusal))
             continue
         found.append(SpecState(spec=spec, cls=cls, profile=profile or default_profile or DEFAULT_PROFILE,
-                               source=source, capabilities=claimed))
+                               source=source, capabilities=claimed, options=offered))
     if not found:
         raise pytest.UsageError("; ".join(f"--impl {spec!r}: {why}" for spec, why in refused))
     states = tuple(SpecState(**{**vars(state), "id": ident}) for state, ident in zip(found, short_ids(found)))

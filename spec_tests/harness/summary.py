@@ -144,6 +144,8 @@ def _write_problems(tr, result) -> None:
 
 def _write_verdict(tr, result) -> None:
     impl, profile = result.implementation, result.profile["name"]
+    if result.drop_in_line():
+        tr.write_line(f"{impl['spec']}: {result.drop_in_line()}")
     verdict, details = result.verdict()
     markup = {CONFORMS: {"green": True}, DOES_NOT_CONFORM: {"red": True}}.get(verdict, {"yellow": True})
     tr.write_line(f"{impl['spec']} ({impl['class']}), profile {profile}: {result.headline()} - {details}",
