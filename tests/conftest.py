@@ -59,7 +59,10 @@ def pytest_testnodedown(node, error):
         node.config.stash[DESELECTED] = count
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter, config):
+    """The outermost wrapper: the line comes after pytest's short test summary, just above its final line."""
+    yield
     line = deselected_line(config.stash.get(DESELECTED, 0))
     if line:
         terminalreporter.write_line(line, yellow=True)
