@@ -23,6 +23,7 @@ import pytest
 
 from layers._compat import LEGACY, keras, tf
 from tests.support import run_spec, tail
+from tests.tiers import FULL
 
 OPS_DENSE_KERAS3_ONLY = "OpsDense is Keras 3 only (keras.ops); this process runs legacy Keras 2"
 ADAPTABLE_DENSE_KERAS3_ONLY = "AdaptableDense is Keras 3 only (quantization, LoRA); this process runs legacy Keras 2"
@@ -48,6 +49,7 @@ def _assert_conforms(spec: str, profile: str, tmp_path) -> None:
                      marks=pytest.mark.skipif(LEGACY, reason=ADAPTABLE_DENSE_KERAS3_ONLY)),
     ],
 )
+@FULL  # the whole spec in a new process, per alternative
 def test_alternative_conforms(spec, profile, tmp_path):
     """Every alternative passes the whole spec of its profile in this generation, with the capabilities it claims."""
     _assert_conforms(spec, profile, tmp_path)
@@ -67,6 +69,7 @@ def published_tutorial_run(tmp_path_factory):
     return proc, report
 
 
+@FULL  # the fixture runs the seed profile in a new process
 @pytest.mark.skipif(not LEGACY, reason="legacy Keras 2 only: on Keras 3 the published layer must fail")
 def test_published_tutorial_layer_passes_seed_profile_on_keras2(published_tutorial_run):
     """On legacy Keras 2 the tutorial's layer, as published, conforms to the seed profile."""
@@ -77,6 +80,7 @@ def test_published_tutorial_layer_passes_seed_profile_on_keras2(published_tutori
     )
 
 
+@FULL
 @pytest.mark.skipif(LEGACY, reason="Keras 3 only: on legacy Keras 2 the published layer must pass")
 def test_published_tutorial_layer_fails_seed_profile_on_keras3(published_tutorial_run):
     """On Keras 3 the tutorial's layer, as published, fails the seed profile, every failure from add_variable's TypeError."""
@@ -96,6 +100,7 @@ def _names_the_fix(hint) -> bool:
     return bool(hint) and "add_weight" in hint and "keyword" in hint.lower()
 
 
+@FULL
 @pytest.mark.skipif(LEGACY, reason="Keras 3 only: on legacy Keras 2 the published layer passes, so no hint")
 def test_published_tutorial_failures_carry_a_hint_naming_the_fix(published_tutorial_run):
     """On Keras 3 the run's output carries a hint naming the fix: ``add_weight`` with keyword arguments."""
@@ -107,6 +112,7 @@ def test_published_tutorial_failures_carry_a_hint_naming_the_fix(published_tutor
     )
 
 
+@FULL
 @pytest.mark.skipif(LEGACY, reason="Keras 3 only: on legacy Keras 2 the published layer passes, so no hint")
 @pytest.mark.xfail(strict=False, reason=(
     "clauses that catch the call's exception and fail with their own hint (test_dtypes mixed precision, "

@@ -20,6 +20,7 @@ from layers._compat import LEGACY
 from spec_tests import backend
 from spec_tests.harness import parity, portable
 from tests.support import REPO, run_spec, tail
+from tests.tiers import FULL
 
 needs_jax = pytest.mark.skipif(LEGACY or importlib.util.find_spec("jax") is None,
                                reason="needs Keras 3 and JAX (pip install -e '.[jax]')")
@@ -76,6 +77,7 @@ def test_a_variable_the_loss_does_not_reach_gets_a_none_gradient():
     assert grads[2] is None, f"gradient of an unused variable: expected None, seen {grads[2]!r}"
 
 
+@FULL  # the spec in a new process under JAX
 @needs_jax
 def test_tensorflow_only_layer_gets_one_message_under_jax(tmp_path):
     """Under JAX, the reference MyDenseLayer is refused before any clause runs: one message with the fix, exit 4."""
@@ -85,6 +87,7 @@ def test_tensorflow_only_layer_gets_one_message_under_jax(tmp_path):
     assert "Traceback" not in proc.output and " failed" not in proc.output, tail(proc.output)
 
 
+@FULL
 @needs_jax
 def test_undeclared_layer_calling_tensorflow_ops_gets_one_message_under_jax(tmp_path):
     """A layer that calls tf.matmul and declares nothing is recognised under JAX and refused with one message."""
@@ -95,6 +98,7 @@ def test_undeclared_layer_calling_tensorflow_ops_gets_one_message_under_jax(tmp_
     assert proc.output.count("ERROR: ") == 1 and "Traceback" not in proc.output, tail(proc.output)
 
 
+@FULL
 @needs_jax
 def test_header_under_jax_names_jax(tmp_path):
     """Under KERAS_BACKEND=jax the header says ``backend jax <version>``."""
@@ -113,6 +117,7 @@ def test_parity_tables_flag_a_difference_beyond_the_tolerance():
     assert same and not different and any("✗" in line for line in lines)
 
 
+@FULL  # one area on TensorFlow and on JAX, each in a new process
 @needs_jax
 def test_parity_command_across_tensorflow_and_jax(tmp_path):
     """``layer-spec check layers:OpsDense --backends tensorflow,jax`` (one area) prints both columns and PARITY."""

@@ -28,6 +28,9 @@ from spec_tests.harness.bench.table import build_table
 from spec_tests.harness.bench.track import compare_tables, regressions
 from tests.slow_layers import TwiceMatmulDense
 from tests.support import DENSE_SPEC, REPO, run_spec, tail
+from tests.tiers import FULL
+
+pytestmark = FULL  # the full tier (tests/tiers.py): real timings on a loaded machine, and spec runs in new processes
 
 #: A/A ``eager small`` (3 s cap) deviated from 1 by at most 0.024 in 14 measurements at load 8-10 with a busy
 #: process on top (Keras 3 on TensorFlow and JAX, legacy Keras 2); 4x that, rounded up.

@@ -18,6 +18,7 @@ from spec_tests.harness import capabilities, catalogue, selection
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.results import RunResult
 from tests.support import run_spec, tail
+from tests.tiers import FULL
 
 CAPABILITY_AREAS = ("sparse_inputs", "ragged_inputs", "quantization", "lora")
 RUNTIME = capabilities.runtime()
@@ -140,6 +141,7 @@ def test_an_unknown_capability_name_is_refused(monkeypatch):
         selection.claimed_capabilities(_Options(), type("Typo", (), {"layer_spec_capabilities": "sparse"}))
 
 
+@FULL  # spec areas in a new process
 def test_a_layer_that_claims_nothing_conforms_and_its_report_says_not_claimed(tmp_path):
     """A layer claiming no capability conforms; its terminal summary and reports list every capability as not claimed."""
     proc = run_spec(*_modules(), catalogue.area_module("bias"), "--impl", "layers:CustomGradientDense", "-q",
@@ -158,6 +160,7 @@ def test_a_layer_that_claims_nothing_conforms_and_its_report_says_not_claimed(tm
     assert "## Capabilities" in markdown and markdown.count("| not claimed") == len(catalogue.CAPABILITIES), markdown
 
 
+@FULL
 def test_a_claim_that_fails_is_a_failure(tmp_path):
     """Claiming a capability the layer lacks (``--capabilities``) makes its clauses fail, and the layer not conform."""
     claim = next(name for name in ("lora", "ragged_inputs") if name in HERE)  # lora on Keras 3, ragged on Keras 2
@@ -168,6 +171,7 @@ def test_a_claim_that_fails_is_a_failure(tmp_path):
     assert row["claimed"] and row["status"] == "failed" and row["failed"] > 0, row
 
 
+@FULL
 def test_an_unknown_capability_is_one_usage_error(tmp_path):
     """``--capabilities`` with an unknown name is one usage error (exit 4) that lists the known names."""
     proc = run_spec(*_modules(["lora"]), "--capabilities", "sparse_inputs,telepathy", cwd=tmp_path)

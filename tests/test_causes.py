@@ -22,6 +22,7 @@ from spec_tests.harness.causes import Cause, cause_key, group, normalise
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.results import ClauseResult, RunResult
 from tests.support import REPO
+from tests.tiers import FULL
 
 ADD_VARIABLE = hints.find_hint("TypeError", "Layer.add_variable() got multiple values for argument 'shape'")
 
@@ -243,6 +244,7 @@ def test_tutorial_as_published_reads_in_ten_seconds(tmp_path):
     assert "Traceback" not in text and "_ _ _" not in text  # no tracebacks by default
 
 
+@FULL  # the whole spec against the mutant in a new process
 def test_two_independent_mistakes_are_two_causes(tmp_path):
     """A bias never added and a get_config without units: each mistake is its own cause, both among the first three."""
     proc, data = _check(tmp_path, "mutants.bias:BiasNeverAddedConfigDropsUnits")

@@ -21,8 +21,9 @@ from spec_tests.harness.impls import load_impl
 from spec_tests.harness.pool import Job
 from spec_tests.harness.portable import ATTRIBUTE, declared_backends
 from tests.correct_layers import CORRECT_LAYERS
-from tests.pool_runs import pool_runs
+from tests.pool_runs import pool_runs, register
 from tests.support import REPO, run_spec, tail
+from tests.tiers import CORRECT_SAMPLE, FULL, full_unless
 
 CONFORMANCE_TEST = "test_correct_layer_conforms"
 #: The layer the advisory mechanics are shown on: it refuses a wrong width with tf.debugging's
@@ -41,10 +42,13 @@ def _runs_here(spec: str) -> bool:
     return GENERATION in CORRECT_LAYERS[spec] and (BACKEND == "tensorflow" or BACKEND in _backends(spec))
 
 
+register(CONFORMANCE_TEST, "spec", lambda spec: Job(spec, tuple(spec_areas())), _runs_here)
+
+
 @pytest.fixture(scope="module")
 def conformance_runs(request):
-    """``run(spec) -> RunResult`` of the whole spec, answered by worker processes."""
-    with pool_runs(request, CONFORMANCE_TEST, "spec", lambda spec: Job(spec, tuple(spec_areas())), _runs_here) as run:
+    """``run(spec) -> RunResult`` of the whole spec, answered by the session's worker processes."""
+    with pool_runs(request, CONFORMANCE_TEST) as run:
         yield run
 
 
@@ -58,9 +62,12 @@ def test_correct_layers_cover_both_generations():
         assert len(on_jax) >= 5, f"correct layers declaring jax in layer_spec_backends: expected >= 5, seen {on_jax}"
 
 
-@pytest.mark.parametrize("spec", sorted(CORRECT_LAYERS))
+@pytest.mark.parametrize("spec", [pytest.param(spec, marks=full_unless(spec in CORRECT_SAMPLE))
+                                  for spec in sorted(CORRECT_LAYERS)])
 def test_correct_layer_conforms(spec, conformance_runs):
-    """A correct layer in another style has no failing MUST clause in any area; its advisories are only printed."""
+    """A correct layer in another style has no failing MUST clause in any area; its advisories are only printed.
+
+    The default tier runs the sample ``tests.tiers.CORRECT_SAMPLE``; ``--full`` every correct layer."""
     if GENERATION not in CORRECT_LAYERS[spec]:
         pytest.skip(f"{spec} is written for Keras {'/'.join(map(str, CORRECT_LAYERS[spec]))}; "
                     f"this run is Keras {GENERATION}")
@@ -77,6 +84,7 @@ def test_correct_layer_conforms(spec, conformance_runs):
     assert result.conforms and result.totals()["passed"] > 0, f"{spec}: {result.verdict()}"
 
 
+@FULL  # two spec runs in new processes
 def test_advisories_do_not_decide_the_verdict_unless_strict(tmp_path):
     """On a correct layer with advisories, a run ends ``CONFORMS with N advisories`` with exit status 0; ``--spec-strict`` makes it exit 1."""
     if BACKEND != "tensorflow":

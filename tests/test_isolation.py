@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import tail
+from tests.tiers import FULL
+
+pytestmark = FULL  # the full tier (tests/tiers.py): two runs of three spec areas in new processes, in random order
 
 #: Spec modules of the subset: the lazy-build clauses, the bad-input table, and the area that writes files.
 SUBSET = ("spec_tests.test_build", "spec_tests.test_bad_input", "spec_tests.test_damaged_files")

@@ -29,7 +29,8 @@ from layers._compat import GENERATION, keras
 from mutants import DEFAULT_GENERATIONS, discover, spec_areas
 from spec_tests.backend import ALL_BACKENDS, BACKEND
 from spec_tests.harness.pool import Job
-from tests.pool_runs import pool_runs
+from tests.pool_runs import pool_runs, register
+from tests.tiers import MUTANT_SAMPLE, full_unless
 
 MUTANTS, IMPORT_ERRORS = discover()
 AREAS = spec_areas()
@@ -43,10 +44,13 @@ def _job(mutant) -> Job:
     return Job(spec=mutant.spec, areas=mutant.killed_by, profile=mutant.profile, first_failure=FIRST_FAILURE)
 
 
+register(REJECTION_TEST, "mutant", _job, lambda mutant: mutant.runs_on(GENERATION, BACKEND))
+
+
 @pytest.fixture(scope="module")
 def zoo_runs(request):
-    """``run(mutant) -> RunResult``, answered by a pool of in-process spec runners."""
-    with pool_runs(request, REJECTION_TEST, "mutant", _job, lambda mutant: mutant.runs_on(GENERATION, BACKEND)) as run:
+    """``run(mutant) -> RunResult``, answered by the session's pool of in-process spec runners."""
+    with pool_runs(request, REJECTION_TEST) as run:
         yield run
 
 
@@ -117,9 +121,12 @@ def test_every_area_is_in_some_killed_by():
     assert not missing, f"spec areas no mutant lists in KILLED_BY: expected none, seen {missing}"
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.spec for m in MUTANTS])
+@pytest.mark.parametrize("mutant", [pytest.param(m, id=m.spec, marks=full_unless(m.spec in MUTANT_SAMPLE))
+                                     for m in MUTANTS])
 def test_spec_rejects_mutant(mutant, zoo_runs):
-    """Each area in the mutant's KILLED_BY has a failing MUST clause for it (an advisory-only mutant: an advisory, no MUST failure)."""
+    """Each area in the mutant's KILLED_BY has a failing MUST clause for it (an advisory-only mutant: an advisory, no MUST failure).
+
+    The default tier checks the sample ``tests.tiers.MUTANT_SAMPLE``; ``--full`` the whole zoo."""
     if not mutant.runs_on(GENERATION):
         pytest.skip(f"{mutant.spec} is a Keras {'/'.join(map(str, mutant.generations))} mistake; "
                     f"this run is Keras {GENERATION}")

@@ -25,6 +25,9 @@ import pytest
 
 from spec_tests.generation import LEGACY
 from tests.support import REPO, folder_with, run_spec, tail
+from tests.tiers import FULL
+
+pytestmark = FULL  # the full tier (tests/tiers.py): a wheel built and installed in a fresh virtual environment: minutes
 
 #: A dense layer that forgets its bias, written in the user's project (bias created, never added).
 FORGETFUL = textwrap.dedent(

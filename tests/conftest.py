@@ -1,0 +1,68 @@
+"""The project's tests in two tiers (``docs/testing.md``): ``pytest tests`` runs the default tier, ``pytest tests --full`` everything.
+
+A test of the full tier carries the ``full`` mark (``tests.tiers.FULL``). A run without ``--full`` deselects
+those tests and ends with one line saying how many it left out and how to run them; ``--full`` deselects
+nothing, so ``pytest tests --full`` runs every test, the default tier's included (``--full -m full``: only the
+full tier's).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pool_runs import SessionRuns
+from tests.tiers import DESELECTED, FULL_MARK, FULL_OPTION, deselected_line, split_tiers
+
+
+@pytest.fixture(scope="session")
+def spec_pool():
+    """The session's pool of spec runners (``tests/pool_runs.py``), shared by the mutant zoo and the correct layers."""
+    runs = SessionRuns()
+    yield runs
+    runs.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spec_jobs_from_the_start(request, spec_pool):
+    """In a default run, the pool starts on the session's spec jobs with its first test, so its two workers run
+    beside the tests that wait on one process each. ``--full`` keeps the start at the first pool test: the
+    benchmark calibration's timings should not share the machine with the zoo."""
+    if not request.config.getoption(FULL_OPTION):
+        spec_pool.prefetch(request.session.items)
+
+
+def pytest_addoption(parser):
+    parser.addoption(FULL_OPTION, action="store_true", default=False,
+                     help="run the full tier too (the whole mutant zoo, every correct layer, the wheel workflow, "
+                          f"the benchmark calibration...): every test; without it the '{FULL_MARK}' tests are "
+                          "deselected")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption(FULL_OPTION):
+        config.stash[DESELECTED] = 0
+        return
+    default, full = split_tiers(items)
+    config.stash[DESELECTED] = len(full)
+    if full:
+        config.hook.pytest_deselected(items=full)
+        items[:] = default
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller prints the line
+        config.workeroutput["full_tier_deselected"] = len(full)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist's controller: every worker collects the same items, so each reports the same count."""
+    count = getattr(node, "workeroutput", {}).get("full_tier_deselected")
+    if count is not None:
+        node.config.stash[DESELECTED] = count
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, config):
+    """The outermost wrapper: the line comes after pytest's short test summary, just above its final line."""
+    yield
+    line = deselected_line(config.stash.get(DESELECTED, 0))
+    if line:
+        terminalreporter.write_line(line, yellow=True)
