@@ -17,7 +17,9 @@ Convention (see also ``tests/test_mutants.py``, which enforces it):
   clause) and no MUST failure. It may be computed from the generation
   (``ADVISORY_ONLY = LEGACY``) where Keras's own behaviour differs.
 * Optional ``PROFILE = "seed"`` when it implements only the tutorial's seed
-  contract (default ``"dense"``); optional ``GENERATIONS = (3,)`` or ``(2,)``
+  contract, or ``"custom"`` when it is a minimal layer judged on the options it offers (default ``"dense"``; a
+  mutant whose only mistake is a default other than Dense's or a missing option is a ``dense`` mutant: under
+  ``custom`` such a layer conforms); optional ``GENERATIONS = (3,)`` or ``(2,)``
   when the mistake only exists on one Keras generation (default both).
 * The Keras backends it runs on are the ones its class declares for every
   layer, ``layer_spec_backends``: mutants of the reference ``MyDenseLayer``

@@ -28,6 +28,7 @@ import pytest
 from layers._compat import GENERATION, keras
 from mutants import DEFAULT_GENERATIONS, discover, spec_areas
 from spec_tests.backend import ALL_BACKENDS, BACKEND
+from spec_tests.harness.catalogue import PROFILES
 from spec_tests.harness.pool import Job
 from tests.pool_runs import pool_runs, register
 from tests.tiers import MUTANT_SAMPLE, full_unless
@@ -93,8 +94,8 @@ def test_mutant_is_well_formed(mutant):
     unknown = [area for area in mutant.killed_by if area not in AREAS]
     if unknown:
         problems.append(f"KILLED_BY names areas with no spec_tests/test_<area>.py: {unknown} (areas: {AREAS})")
-    if mutant.profile not in ("dense", "seed"):
-        problems.append(f"PROFILE {mutant.profile!r} is not 'dense' or 'seed'")
+    if mutant.profile not in PROFILES:
+        problems.append(f"PROFILE {mutant.profile!r} is not one of the spec's profiles: {', '.join(PROFILES)}")
     if not mutant.generations or not set(mutant.generations) <= set(DEFAULT_GENERATIONS):
         problems.append(f"GENERATIONS {mutant.generations!r} must be a non-empty subset of {DEFAULT_GENERATIONS}")
     if not set(mutant.backends) <= set(ALL_BACKENDS):

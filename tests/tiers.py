@@ -16,8 +16,8 @@ backend a mutant of it runs on:
 2. a mutant that is the *only* one there to list an area (in either kind) is sampled: nothing else exercises
    those clauses against a mistake meant for them (``damaged_files:LoadsVariablesOneByOne``,
    ``build:NoInputSpec``, the keras.ops mutants that alone reach an area under JAX);
-3. each kind of mutant is sampled: the seed profile, a Keras-generation-only mistake, a keras.ops mutant, a
-   mutant with more than one ``KILLED_BY`` area.
+3. each kind of mutant is sampled: the seed profile, the custom profile (a minimal layer), a
+   Keras-generation-only mistake, a keras.ops mutant, a mutant with more than one ``KILLED_BY`` area.
 
 Beyond the rule, the sample prefers mutants whose ``KILLED_BY`` runs are short (measured with ``pytest
 tests/test_mutants.py --full -rA``, which prints each run's seconds). The correct layers' sample is three
@@ -53,6 +53,9 @@ MUTANT_SAMPLE = (
     "mutants.bias:OpsBiasNeverAdded",
     "mutants.gradients:OpsKernelStopGradient",
     "mutants.masking:MaskingNotSupported",
+    "mutants.masking:MinimalDenseDropsMask",
+    "mutants.construction:MinimalDenseUnitsUnchecked",
+    "mutants.serialization:MinimalDenseConfigDropsActivation",
     "mutants.tutorial:TutorialKernelRandomNormal",
     "mutants.serialization:ConfigRenamesUnits",
     "mutants.training:KernelBehindStopGradient",

@@ -2,7 +2,8 @@
 
 They are what the spec will meet in the wild: a ``keras.ops``-only layer, an einsum, a subclass of
 ``keras.layers.Dense``, a layer that checks its inputs by hand, a flatten-matmul-reshape, and one written
-for legacy Keras 2 the Keras 2 way. Each is genuinely correct (values, gradients, config, saving, masks),
+for legacy Keras 2 the Keras 2 way, and three minimal ones as people write them after the tutorial (``units`` and
+``activation``; ``units`` and ``use_bias``; ``units`` only), judged under ``--profile custom`` (``PROFILES``). Each is genuinely correct (values, gradients, config, saving, masks),
 so each must conform: the spec may give it advisories about the form of its refusals, never a MUST failure
 (``tests/test_correct_layers.py``). ``CORRECT_LAYERS`` lists them with the generations they are written for;
 the ``keras.ops`` ones also declare ``layer_spec_backends = ("tensorflow", "jax")`` and run under
@@ -27,4 +28,16 @@ CORRECT_LAYERS = {
     "tests.correct_layers.tf_keras_api:TfKerasApiDense": (2, 3),
     "tests.correct_layers.transposed_matmul:TransposedMatmulDense": (2, 3),
     "tests.correct_layers.variables_gradient:VariablesGradientDense": (2, 3),
+    "tests.correct_layers.minimal_activation:SimpleDense": (3,),
+    "tests.correct_layers.minimal_use_bias:LinearDense": (3,),
+    "tests.correct_layers.units_only:UnitsOnlyDense": (3,),
+    "tests.correct_layers.he_default:HeDense": (2, 3),
+}
+#: The layers that offer fewer options than Dense, by design: the spec judges them under ``--profile custom``
+#: (the others are drop-in Dense layers, judged under the default ``dense``).
+PROFILES = {
+    "tests.correct_layers.minimal_activation:SimpleDense": "custom",
+    "tests.correct_layers.minimal_use_bias:LinearDense": "custom",
+    "tests.correct_layers.units_only:UnitsOnlyDense": "custom",
+    "tests.correct_layers.he_default:HeDense": "custom",
 }
