@@ -67,6 +67,7 @@ def _two_profiles(tmp_path, spec, *args):
     return proc, dense, custom
 
 
+@FULL
 def test_other_default_is_one_cause_under_dense_and_conforms_under_custom(tmp_path):
     """A Dense subclass defaulting to he_normal: one cause naming the default under dense; it conforms under custom."""
     proc, dense, custom = _two_profiles(tmp_path, HE_DENSE, "spec_tests/test_initializers.py",

@@ -23,7 +23,7 @@ from tests.support import REPO, run_spec
 
 SENSITIVE = f"{REPO / 'tests/platform_layers.py'}:OneDnnSensitiveDense"
 OWN_BUG = f"{REPO / 'tests/platform_layers.py'}:Float16OffByHalfDense"
-FLOAT16_CLAUSES = ("spec_tests/test_dtypes.py", "-k", "mixed_precision_outputs")
+FLOAT16_CLAUSES = ("spec_tests/test_dtypes.py", "-k", "mixed_precision_outputs and mixed_float16")
 SIMULATED = {"LAYER_SPEC_SIMULATE_DEFECT": "1", "TF_ENABLE_ONEDNN_OPTS": "1"}
 
 
