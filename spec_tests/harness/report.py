@@ -264,6 +264,7 @@ class ConformanceReporter:
             capabilities=capabilities.rows(state.capabilities, outcomes, *capabilities.runtime()),
             probe=_probe_dict(),
             drop_in=dict(zip(("drop_in", "reasons"), options.offer(state.cls, state.options).drop_in())),
+            attribution=dict(self.attributed.get(state.id, {})),
         )
         repro.attach(result, state, generation.LEGACY)
         return result

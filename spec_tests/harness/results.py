@@ -93,6 +93,7 @@ class RunResult:
     capabilities: list = dataclasses.field(default_factory=list)  # capability table rows (harness/capabilities.py)
     probe: dict = dataclasses.field(default_factory=dict)  # the platform probe's findings (spec_tests/platform_probe.py)
     drop_in: dict = dataclasses.field(default_factory=dict)  # {"drop_in": bool, "reasons": [...]} (harness/options.py)
+    attribution: dict = dataclasses.field(default_factory=dict)  # the platform rerun: {"rerun", "platform", "seconds"}
 
     # ---- per area and in total
 
@@ -163,7 +164,7 @@ class RunResult:
             return DOES_NOT_CONFORM, f"{', '.join(problems)} ({counts})"
         if self.interrupted or self.error:
             return INCOMPLETE, f"the run stopped early ({counts})" + (f": {self.error}" if self.error else "")
-        if not totals["passed"]:
+        if not totals["passed"] and not totals["platform"]:  # a platform outcome passed under the reference setup
             return NO_VERDICT, f"no clause ran ({counts})"
         details = counts
         if totals["xfailed"]:
@@ -231,6 +232,7 @@ class RunResult:
             "platform": [clause.as_dict() for clause in self.of("platform")],
             "platform_probe": dict(self.probe),
             "drop_in": dict(self.drop_in),
+            "attribution": dict(self.attribution),
             "not_offered": sum(clause.outcome == "not_offered" for clause in self.clauses),
             "xfailed": [clause.as_dict() for clause in self.of("xfailed")],
             "xpassed": [clause.as_dict() for clause in self.of("xpassed")],
@@ -264,6 +266,7 @@ class RunResult:
             capabilities=[dict(row) for row in data.get("capabilities", [])],
             probe=dict(data.get("platform_probe") or {}),
             drop_in=dict(data.get("drop_in") or {}),
+            attribution=dict(data.get("attribution") or {}),
         )
 
 

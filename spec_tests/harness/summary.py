@@ -58,6 +58,10 @@ def _write_platform(tr, result, suffix: str) -> None:
 
     probe = platform_probe.probe()
     tr.write_sep("=", f"layer-spec platform{suffix}")
+    done = result.attribution
+    if done.get("rerun"):
+        tr.write_line(f"rerun with {probe.switch()}: {done['rerun']} failed clause(s) in one child process, "
+                      f"{done['seconds']:.1f} s" + (f" ({done['error']})" if done.get("error") else ""))
     if platform:
         tr.write_line(f"{len(platform)} clause(s) fail on this machine because of a defect of its kernels, not of "
                       f"the layer: they pass when rerun with {probe.switch()}"
