@@ -65,7 +65,8 @@ def pytest_addoption(parser):
 
     selection.add_option(parser, "--spec-strict", dest="layer_spec_strict", action="store_true", default=False,
                          ini=environment.INI_KEYS[environment.STRICT], ini_type="bool",
-                         help="count advisories (failed SHOULD clauses) as failures: they then decide the verdict "
+                         help="count advisories (failed SHOULD clauses) and platform outcomes (clauses that pass "
+                         "only without this machine's defective kernels) as failures: they then decide the verdict "
                          "and the exit status (default: $LAYER_SPEC_STRICT, else off)")
 
 
