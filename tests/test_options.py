@@ -58,6 +58,7 @@ def test_a_default_other_than_dense_is_named_with_both_values():
     drop_in, reasons = options.offer(HeDense).drop_in()
     assert not drop_in and reasons == ["default kernel_initializer is 'he_normal'; Dense's is 'glorot_uniform'"]
     assert options.same_default("kernel_initializer", "glorot_uniform", keras.initializers.GlorotUniform())
+    assert options.same_default("bias_initializer", None, "zeros")  # None: the layer's own choice, checked by values
 
 
 def _two_profiles(tmp_path, spec, *args):
