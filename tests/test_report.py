@@ -284,7 +284,10 @@ def _table_hint():
     return hints.hint_for("InvalidArgumentError", EXAMPLES["kernel_shape_mismatch"][1])
 
 
-def test_json_report_and_hints(pytester, broken, tmp_path):
+def test_json_report_and_hints(pytester, broken, tmp_path, monkeypatch):
+    # as on CI, where pytest prints a failure's whole message in the short summary (the CI variable of GitHub
+    # Actions, GitLab, ...): a short failure is named there by its expected/seen line alone
+    monkeypatch.setenv("CI", "true")
     out = tmp_path / "report.json"
     result = _run(pytester, "--impl", broken, "-k", SELECTION, "--spec-report", str(out))
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -292,6 +295,8 @@ def test_json_report_and_hints(pytester, broken, tmp_path):
     stdout = result.stdout.str()
     # the hint is appended to the failure of the clause whose exception the table knows, and to no other
     assert stdout.count(f"hint: {_table_hint()}") == 1  # the short failure text (compact.py) shows it once
+    result.stdout.fnmatch_lines(["FAILED *::test_explicit_build_creates_weights - SpecFailure: kernel shape after "
+                                 "build((None, 6)): expected (6, 3), seen (3, 6)"])
     result.stdout.fnmatch_lines(["*= layer-spec conformance =*", "build * 0 * 3 * 0 * 0", "*DOES NOT CONFORM*"])
 
     data = json.loads(out.read_text())

@@ -11,12 +11,16 @@ of both. When the spec runs and the user chose no ``--tb``, this part replaces a
     (--tb=long shows the spec's and Keras's frames too)
 
 ``--tb=long`` (or any other ``--tb``) keeps pytest's own traceback, whole.
+
+The short test summary names a failure by its expected/seen line alone: pytest prints a string ``longrepr``
+whole there when it runs on CI (``CI`` or ``BUILD_NUMBER`` set), which would print every failure twice.
 """
 
 from __future__ import annotations
 
 import os
 import traceback
+import types
 
 import pytest
 
@@ -47,6 +51,27 @@ def own_frames(exc: BaseException, files: frozenset) -> list[str]:
             lines.append(f"{_shown(frame.filename)}:{frame.lineno} in {frame.name}"
                          + (f"\n    {frame.line.strip()}" if frame.line else ""))
     return lines[-MAX_FRAMES:]
+
+
+class ShortFailure:
+    """A failed clause's ``longrepr``: the short text in the failure's section, and its one-line headline
+    (``reprcrash.message``) in the short test summary and in JUnit XML's message attribute."""
+
+    def __init__(self, text: str, headline: str):
+        self.text = text
+        self.reprcrash = types.SimpleNamespace(message=headline, path="", lineno=0)
+
+    def toterminal(self, tw) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _headline(report, exc: BaseException) -> str:
+    lines = (getattr(report, "spec_message", "") or f"{type(exc).__name__}: {exc}").splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def compact_text(report, exc: BaseException, files: frozenset) -> str:
@@ -93,7 +118,8 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"{message} (the same cause as {first[key]} above)"
         return report
     first.setdefault(key, item.name)
-    report.longrepr = compact_text(report, call.excinfo.value, implementation_files(item.config, state))
+    text = compact_text(report, call.excinfo.value, implementation_files(item.config, state))
+    report.longrepr = ShortFailure(text, _headline(report, call.excinfo.value))
     return report
 
 
@@ -102,4 +128,4 @@ def _cause_of(report) -> str:
     return getattr(report, "spec_pitfall_name", None) or (getattr(report, "spec_hint", None) or "")[:80]
 
 
-__all__ = ["MAX_FRAMES", "compact_text", "own_frames", "wanted"]
+__all__ = ["MAX_FRAMES", "ShortFailure", "compact_text", "own_frames", "wanted"]
