@@ -51,6 +51,7 @@ class Job:
     areas: tuple[str, ...]
     profile: str = "dense"
     first_failure: bool = False  # stop an area at its first failing clause (skip the rest of it)
+    extra_args: tuple[str, ...] = ()  # more pytest arguments (the mutation run's -x)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -94,8 +95,9 @@ def worker_main() -> int:
         if not line.strip():
             continue
         fields = json.loads(line)
-        job = Job(**{**fields, "areas": tuple(fields["areas"])})
-        result = runner.run(job.spec, job.areas, job.profile, job.first_failure, basetemp=basetemp)
+        job = Job(**{**fields, "areas": tuple(fields["areas"]), "extra_args": tuple(fields.get("extra_args", ()))})
+        result = runner.run(job.spec, job.areas, job.profile, job.first_failure, basetemp=basetemp,
+                            extra_args=job.extra_args)
         protocol.write(json.dumps(result.to_dict()) + "\n")
     return 0
 
