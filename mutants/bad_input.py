@@ -28,6 +28,17 @@ class AcceptsAnyRank(MyDenseLayer):
 
 
 @register_serializable(package="mutants")
+class InputSpecFromBuildOnly(MyDenseLayer):
+    """Declares its input_spec in build only, so the first call, which builds, takes a rank-1 input unchecked."""
+
+    KILLED_BY = ("bad_input",)
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.input_spec = None  # the mistake: "build sets the spec, with the input dimension it learns there"
+
+
+@register_serializable(package="mutants")
 class KernelCastToInputDtype(MyDenseLayer):
     """Casts the kernel to the input's dtype instead of the input to the compute dtype, so int and float64 inputs leak through."""
 

@@ -34,6 +34,7 @@ from spec_tests.helpers import (
     dense_closed_form,
     dtype_name,
     expect_refusal,
+    fail,
     expect_refused,
     random_array,
     to_numpy,
@@ -448,6 +449,39 @@ def test_bad_input_is_refused_and_changes_nothing(subject, case):
     check(np.array_equal(again, subject.output), "output on the reference input after the failed step",
           "bit-identical to the output before it", f"max abs diff {np.nanmax(np.abs(again - subject.output)):.3g}",
           "validate everything before assigning to any variable or attribute the call reads")
+
+
+#: First calls of an unbuilt layer with an input of the wrong rank. The vector is WIDER wide, not INPUT_DIM: a
+#: layer that builds from it before refusing it is then built for the wrong width. Rank 1 also without a bias,
+#: where no bias_add stands in the way of a contraction that silently succeeds.
+FIRST_CALLS = {
+    "rank-0 input": (lambda: tf.constant(1.0), {}),
+    f"rank-1 input of width {WIDER}": (lambda: tf.constant(_floats((WIDER,))), {}),
+    f"rank-1 input of width {WIDER}, use_bias=False": (lambda: tf.constant(_floats((WIDER,))), {"use_bias": False}),
+}
+FIRST_CALL_HINT = (NDIM_HINT + ": Keras checks it before build; an input_spec set only in build, or a rank check "
+                   "inside call, comes after the refused input has built the weights")
+
+
+@pytest.mark.parametrize("label", FIRST_CALLS)
+def test_bad_first_call_is_refused_and_leaves_the_layer_unbuilt(make_layer, label):
+    """A first call with an input of rank 0 or 1 raises before building anything, so the layer has no weights and the next call with a valid batch builds it for that batch."""
+    make_input, options = FIRST_CALLS[label]
+    layer = make_layer(UNITS, **options)
+    expect_refused(lambda: layer(make_input()), f"first call of an unbuilt layer with a {label}", FIRST_CALL_HINT)
+    check(weight_names(layer) == [], f"weights after the refused first call with a {label}", [],
+          weight_names(layer), FIRST_CALL_HINT)
+    x = _floats((4, INPUT_DIM), seed=1)
+    try:
+        output = layer(x)
+    except Exception as exc:  # noqa: BLE001 - reported as the clause's failure
+        fail(f"a valid (4, {INPUT_DIM}) call after the refused first call", "the layer builds for it and computes",
+             f"{type(exc).__name__}: {exc}".splitlines()[0][:300], FIRST_CALL_HINT)
+    check(tuple(layer.kernel.shape) == (INPUT_DIM, UNITS), "kernel shape after the valid call",
+          (INPUT_DIM, UNITS), tuple(layer.kernel.shape), FIRST_CALL_HINT)
+    expected = dense_closed_form(x.astype(np.float64), to_numpy(layer.kernel),
+                                 None if layer.bias is None else to_numpy(layer.bias))
+    assert_close(output, expected, "output of the valid call after the refused first call", rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.should
