@@ -411,6 +411,7 @@ ACCEPTED = [
     # --- call inputs Dense converts ---
     _call_case("int32 tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM, dtype=np.int32).reshape(2, INPUT_DIM) - 4)),
     _call_case("int64 tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM, dtype=np.int64).reshape(2, INPUT_DIM) - 4)),
+    _call_case("uint8 tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM, dtype=np.uint8).reshape(2, INPUT_DIM))),
     _call_case("bool tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM).reshape(2, INPUT_DIM) % 3 == 0)),
     _call_case("float64 tensor", lambda: tf.constant(_floats((2, INPUT_DIM), dtype="float64"))),
     _call_case("float16 tensor", lambda: tf.constant(_floats((2, INPUT_DIM), dtype="float16"))),
