@@ -130,9 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     probing.add_argument("--json", action="store_true", help="print the findings as JSON")
 
-    from spec_tests.harness import mutate
+    from spec_tests.harness import mutate_cli
 
-    mutate.add_parser(commands)
+    mutate_cli.add_parser(commands)
 
     commands.add_parser(
         "bench",
@@ -161,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "platform":
         return platform(args)
     if args.command == "mutate":
-        from spec_tests.harness import mutate
+        from spec_tests.harness import mutate_cli
 
-        return mutate.main(args)
+        return mutate_cli.main(args)
     if args.command == "diff":
         from spec_tests.harness.diff import main as diff_main
 

@@ -31,8 +31,8 @@ A mutant is
 * **survived** when it conforms as the original does.
 
 A survivor is either a gap in the spec (add a clause) or *equivalent*: it cannot change anything a caller can
-observe. Equivalence cannot be computed; ``--equivalents PATH`` (default ``tools/mutation/equivalents.json``
-when it exists) holds the reasons, one per mutant key (:attr:`Mutation.key`), and the report shows them.
+observe. Equivalence cannot be computed; a file of reasons, one per mutant key (:attr:`Mutation.key`), says
+which are (:func:`load_equivalents`), and the report shows them. The command itself: :mod:`.mutate_cli`.
 
 Before the mutants, the unmutated copy runs once: it must conform (its advisories are remembered), else the
 score would mean nothing.
@@ -46,8 +46,6 @@ import difflib
 import json
 import os
 import shutil
-import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -59,8 +57,6 @@ LATE_AREAS = ("distribution",)
 #: The outcomes of a mutant, in the order the report lists them.
 KILLED, ADVISORY, SURVIVED = "killed", "advisory", "survived"
 OUTCOMES = (KILLED, ADVISORY, SURVIVED)
-#: Where the reasons of the equivalent mutants live in this repository.
-DEFAULT_EQUIVALENTS = Path("tools/mutation/equivalents.json")
 
 
 @dataclasses.dataclass
@@ -213,19 +209,23 @@ class Session:
         self.pending.append(future)
         return future
 
-    def close(self):
+    def close(self, interrupted: bool = False):
+        """Stop the workers and remove the temporary folder; ``interrupted``: drop the queued jobs, kill the workers."""
         try:
-            for future in self.pending:  # an interrupted run: the queued jobs are dropped, not run
-                future.cancel()
+            if interrupted:
+                for future in self.pending:
+                    future.cancel()
+                self.pool.terminate()
+                shutil.rmtree(self.tmp, ignore_errors=True)
             self.pool.close()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _write(self, source: str, label: str) -> str:
+    def _write(self, source: str, label: str, cls: str | None = None) -> str:
         self.counter += 1
         copy = self.tmp / f"{self.path.stem}_{label}{self.counter:04d}.py"
         copy.write_text(source, encoding="utf-8")
-        return f"{copy}:{self.cls}"
+        return f"{copy}:{cls or self.cls}"
 
     def _jobs(self, spec: str, stop_early: bool):
         from spec_tests.harness.pool import Job
@@ -235,9 +235,10 @@ class Session:
         args = ("-x",) if stop_early else ()
         return Job(spec, early, extra_args=args), (Job(spec, late, extra_args=args) if late else None)
 
-    def submit(self, source: str, label: str, stop_early: bool = True):
-        """A future of the merged RunResult of every area (the late ones only when the early ones found nothing)."""
-        spec = self._write(source, label)
+    def submit(self, source: str, label: str, stop_early: bool = True, cls: str | None = None):
+        """A future of the merged RunResult of every area (the late ones only when the early ones found nothing);
+        ``cls``: another class than the session's (a file of the same folder)."""
+        spec = self._write(source, label, cls)
         early, late = self._jobs(spec, stop_early)
         outer: concurrent.futures.Future = concurrent.futures.Future()
 
@@ -288,6 +289,7 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
         progress(f"layer-spec mutate: {len(found)} mutants of {path} ({cls}), cosmic-ray "
                  f"{_version('cosmic-ray')}; spec areas: {len(areas) or len(spec_areas())}")
         session = Session(path, cls, workers=workers, timeout=timeout, areas=areas)
+        interrupted = True
         try:
             base = session.submit(path.read_text(encoding="utf-8"), "orig", stop_early=False).result()
             if base.error or _must_failures(base):
@@ -296,9 +298,10 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
                                  "fix it first: a mutation score needs a conforming original")
             baseline_advisories = _advisories(base)
             progress(f"  unmutated: conforms ({len(baseline_advisories)} advisories), {base.seconds:.1f} s")
-            futures = [(m, session.submit(m.source, "mut")) for m in found]
-            results = []
-            for index, (mutation, future) in enumerate(futures):
+            futures = {session.submit(m.source, "mut"): (index, m) for index, m in enumerate(found)}
+            results: list = [None] * len(found)
+            for done, future in enumerate(concurrent.futures.as_completed(futures)):
+                index, mutation = futures[future]
                 try:
                     outcome = future.result()
                     verdict, why = classify(outcome, baseline_advisories)
@@ -309,15 +312,17 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
                     seconds = outcome.seconds
                 except Exception as exc:  # noqa: BLE001 - a worker died on this mutant: it crashed the layer
                     verdict, why, seconds = KILLED, f"crash: {type(exc).__name__}: {exc}", 0.0
-                result = MutantResult(mutation, verdict, why, seconds, known.get(mutation.key, "") if verdict != KILLED else "")
-                results.append(result)
+                result = MutantResult(mutation, verdict, why, seconds,
+                                      known.get(mutation.key, "") if verdict != KILLED else "")
+                results[index] = result
                 _record(session_file, result)
                 mark = {KILLED: "killed  ", ADVISORY: "ADVISORY", SURVIVED: "SURVIVED"}[verdict]
-                progress(f"  [{index + 1:3d}/{len(found)}] {mark} L{mutation.line:<4d} {mutation.operator:<48s} "
-                         f"{mutation.before[:40]!r} -> {mutation.after[:40]!r}  ({seconds:.1f} s)"
-                         + (f"\n      {why}" if verdict != KILLED else ""))
+                progress(f"  [{done + 1:3d}/{len(found)}] #{index:<3d} {mark} L{mutation.line:<4d} "
+                         f"{mutation.operator:<46s} {mutation.before[:40]!r} -> {mutation.after[:40]!r}  "
+                         f"({seconds:.1f} s)" + (f"\n      {why}" if verdict != KILLED else ""))
+            interrupted = False
         finally:
-            session.close()
+            session.close(interrupted)
     finally:
         if not keep_session:
             shutil.rmtree(session_file.parent, ignore_errors=True)
@@ -368,70 +373,4 @@ def summarize(target: str, results: list[MutantResult], seconds: float) -> dict:
     }
 
 
-def render_summary(summary: dict) -> str:
-    lines = [
-        f"{summary['target']}: {summary['mutants']} mutants, {summary['killed']} killed, {summary['advisory']} "
-        f"advisory-only, {summary['survived']} survived; {summary['equivalent']} known equivalent; "
-        f"score {summary['killed']}/{summary['non_equivalent']} non-equivalent = {100 * summary['score']:.1f}% "
-        f"({summary['seconds']:.0f} s, {summary['date']})",
-    ]
-    for entry in summary["results"]:
-        if entry["outcome"] == KILLED:
-            continue
-        tag = "equivalent" if entry["equivalent"] else "GAP?"
-        lines.append(f"  {entry['outcome']:<8s} {tag:<10s} L{entry['line']} {entry['operator']}: "
-                     f"{entry['before']!r} -> {entry['after']!r}")
-        lines.append(f"           {entry['equivalent'] or entry['why']}")
-        lines.append(f"           key: {entry['key']}")
-    return "\n".join(lines)
-
-
-def main(args) -> int:
-    """``layer-spec mutate TARGET...``: exit status 0 when every non-equivalent mutant is killed, 1 otherwise."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    signal.signal(signal.SIGTERM, _interrupted)  # a terminated run cleans up as an interrupted one does
-    equivalents = Path(args.equivalents) if args.equivalents else (DEFAULT_EQUIVALENTS if DEFAULT_EQUIVALENTS.is_file() else None)
-    summaries = []
-    for target in args.targets:
-        summary = run(target, workers=args.workers, timeout=args.timeout, operators=args.operator or None,
-                      areas=args.area, session_path=Path(args.session) if args.session else None,
-                      equivalents=equivalents, only=set(args.only) if args.only else None,
-                      progress=(lambda *a: None) if args.quiet else (lambda text: print(text, flush=True)))
-        summaries.append(summary)
-        print(render_summary(summary), flush=True)
-    if args.report:
-        Path(args.report).write_text(json.dumps(summaries if len(summaries) > 1 else summaries[0], indent=1) + "\n",
-                                     encoding="utf-8")
-    gaps = sum(1 for s in summaries for r in s["results"] if r["outcome"] != KILLED and not r["equivalent"])
-    return 1 if gaps else 0
-
-
-def _interrupted(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def add_parser(commands) -> None:
-    parser = commands.add_parser(
-        "mutate",
-        help="mutation testing: mutate a layer file with cosmic-ray, run the spec on every mutant (mutation extra)",
-        description="Mutate path/to/file.py:Class with cosmic-ray's operators and run the spec on every mutant, in "
-        "a temporary copy (the file itself is never written). A mutant is killed (a MUST clause fails, or it does "
-        "not import), advisory-only (only new SHOULD failures) or survived. Exit status 1 when a mutant that is not "
-        "a recorded equivalent is not killed.",
-    )
-    parser.add_argument("targets", metavar="FILE.py:Class", nargs="+", help="the layer file and class to mutate")
-    parser.add_argument("--report", metavar="PATH", help="write every mutant's outcome as JSON")
-    parser.add_argument("--session", metavar="PATH", help="keep cosmic-ray's session database here (cr-report PATH)")
-    parser.add_argument("--equivalents", metavar="PATH",
-                        help=f"the recorded equivalent mutants (default {DEFAULT_EQUIVALENTS} when it exists)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default MUTANTS_WORKERS, else 2)")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant before it counts as killed")
-    parser.add_argument("--operator", action="append", default=[], metavar="TEXT",
-                        help="only cosmic-ray operators whose name contains TEXT (repeatable)")
-    parser.add_argument("--area", action="append", default=[], metavar="AREA", help="only this spec area (repeatable)")
-    parser.add_argument("--only", action="append", default=[], metavar="KEY",
-                        help="only the mutant with this key (as the report prints it) or index (repeatable)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only the summary")
-
-
-__all__ = ["ADVISORY", "KILLED", "SURVIVED", "Mutation", "classify", "main", "mutations", "run"]
+__all__ = ["ADVISORY", "KILLED", "SURVIVED", "Mutation", "Session", "classify", "load_equivalents", "mutations", "run"]

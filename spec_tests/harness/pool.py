@@ -157,6 +157,7 @@ class WorkerPool:
         self._queue: queue.Queue = queue.Queue()
         self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(self.size)]
         self._closed = False
+        self._workers: dict[int, _Worker] = {}  # each serving thread's current worker (terminate kills them)
         for thread in self._threads:
             thread.start()
 
@@ -185,6 +186,7 @@ class WorkerPool:
                     if worker is not None:
                         worker.close()
                     worker = _Worker()
+                    self._workers[threading.get_ident()] = worker
                 future.set_result(worker.run(job, self.timeout))
                 if isolated:
                     worker.close()
@@ -196,6 +198,12 @@ class WorkerPool:
                 worker = None
         if worker is not None:
             worker.close()
+
+    def terminate(self):
+        """Kill the workers now (an interrupted run): their jobs fail, the queued ones are left to ``close``."""
+        for worker in list(self._workers.values()):
+            if worker.proc.poll() is None:
+                worker.proc.kill()
 
     def close(self):
         if self._closed:
