@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from layers import MyDenseLayer
-from layers._compat import InputSpec, register_serializable, tf
+from layers._compat import InputSpec, keras, register_serializable, tf
+from mutants._ops import OpsBase, activate, affine
 
 
 @register_serializable(package="mutants")
@@ -25,6 +26,17 @@ class AcceptsAnyRank(MyDenseLayer):
     def build(self, input_shape):
         super().build(input_shape)
         self.input_spec = None
+
+
+@register_serializable(package="mutants")
+class InputSpecFromBuildOnly(MyDenseLayer):
+    """Declares its input_spec in build only, so the first call, which builds, takes a rank-1 input unchecked."""
+
+    KILLED_BY = ("bad_input",)
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.input_spec = None  # the mistake: "build sets the spec, with the input dimension it learns there"
 
 
 @register_serializable(package="mutants")
@@ -121,3 +133,21 @@ class SetWeightsReshapesToFit(MyDenseLayer):
                 value = value.reshape(tuple(variable.shape))  # the mistake: "import PyTorch's (out, in) kernel as is"
             fitted.append(value)
         super().set_weights(fitted + list(weights[len(fitted):]))
+
+
+#: The dtypes OpsDtypeWhitelist takes: the float, signed int and bool ones, as a hasty list would have it.
+_TAKEN_DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "bool")
+
+
+@register_serializable(package="mutants")
+class OpsDtypeWhitelist(OpsBase):
+    """keras.ops only: refuses every input dtype outside a list that forgets unsigned ints, so uint8 images fail."""
+
+    KILLED_BY = ("bad_input",)
+    GENERATIONS = (3,)  # keras.ops
+
+    def call(self, inputs):
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if dtype not in _TAKEN_DTYPES:  # the mistake: meant to refuse strings, refuses uint8 as well
+            raise TypeError(f"{type(self).__name__} expects numeric inputs; received a tensor of dtype {dtype}.")
+        return activate(self, affine(self, inputs))

@@ -35,6 +35,7 @@ from spec_tests.helpers import (
     expect_raises,
     expect_raises_naming,
     expect_that,
+    fail,
     random_array,
     skip_not_offered,
     to_numpy,
@@ -412,6 +413,7 @@ ACCEPTED = [
     # --- call inputs Dense converts ---
     _call_case("int32 tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM, dtype=np.int32).reshape(2, INPUT_DIM) - 4)),
     _call_case("int64 tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM, dtype=np.int64).reshape(2, INPUT_DIM) - 4)),
+    _call_case("uint8 tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM, dtype=np.uint8).reshape(2, INPUT_DIM))),
     _call_case("bool tensor", lambda: tf.constant(np.arange(2 * INPUT_DIM).reshape(2, INPUT_DIM) % 3 == 0)),
     _call_case("float64 tensor", lambda: tf.constant(_floats((2, INPUT_DIM), dtype="float64"))),
     _call_case("float16 tensor", lambda: tf.constant(_floats((2, INPUT_DIM), dtype="float16"))),
@@ -452,6 +454,42 @@ def test_bad_input_is_refused_and_changes_nothing(subject, case, profile):
     expect_that(np.array_equal(again, subject.output), "output on the reference input after the failed step",
                 "bit-identical to the output before it", f"max abs diff {np.nanmax(np.abs(again - subject.output)):.3g}",
                 "validate everything before assigning to any variable or attribute the call reads")
+
+
+#: First calls of an unbuilt layer with an input of the wrong rank. The vector is WIDER wide, not INPUT_DIM: a
+#: layer that builds from it before refusing it is then built for the wrong width. Rank 1 also without a bias,
+#: where no bias_add stands in the way of a contraction that silently succeeds.
+FIRST_CALLS = {
+    "rank-0 input": (lambda: tf.constant(1.0), {}, False),
+    f"rank-1 input of width {WIDER}": (lambda: tf.constant(_floats((WIDER,))), {}, True),
+    f"rank-1 input of width {WIDER}, use_bias=False": (lambda: tf.constant(_floats((WIDER,))), {"use_bias": False},
+                                                        True),
+}
+FIRST_CALL_HINT = (NDIM_HINT + ": Keras checks it before build; an input_spec set only in build, or a rank check "
+                   "inside call, comes after the refused input has built the weights")
+
+
+@pytest.mark.parametrize("label", FIRST_CALLS)
+def test_bad_first_call_is_refused_and_leaves_the_layer_unbuilt(make_layer, label, profile):
+    """A first call with an input of rank 0 or 1 raises before building anything, so the layer has no weights and the next call with a valid batch builds it for that batch."""
+    make_input, options, drop_in = FIRST_CALLS[label]
+    if drop_in and profile == "custom":
+        skip_not_offered(f"a first call with a {label} is refused by Dense's input_spec; a custom layer may take it")
+    layer = make_layer(UNITS, **options)
+    expect_raises(lambda: layer(make_input()), f"first call of an unbuilt layer with a {label}", FIRST_CALL_HINT)
+    expect_that(weight_names(layer) == [], f"weights after the refused first call with a {label}", [],
+                weight_names(layer), FIRST_CALL_HINT)
+    x = _floats((4, INPUT_DIM), seed=1)
+    try:
+        output = layer(x)
+    except Exception as exc:  # noqa: BLE001 - reported as the clause's failure
+        fail(f"a valid (4, {INPUT_DIM}) call after the refused first call", "the layer builds for it and computes",
+             f"{type(exc).__name__}: {exc}".splitlines()[0][:300], FIRST_CALL_HINT)
+    expect_that(tuple(layer.kernel.shape) == (INPUT_DIM, UNITS), "kernel shape after the valid call",
+                (INPUT_DIM, UNITS), tuple(layer.kernel.shape), FIRST_CALL_HINT)
+    expected = dense_closed_form(x.astype(np.float64), to_numpy(layer.kernel),
+                                 None if layer.bias is None else to_numpy(layer.bias))
+    assert_close(output, expected, "output of the valid call after the refused first call", rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.should

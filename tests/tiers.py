@@ -66,7 +66,7 @@ MUTANT_SAMPLE = (
     "mutants.initializers:KernelInitializerArgumentIgnored",
     "mutants.distribution:OpsBiasCreatedInInit",
     "mutants.distribution:BiasCreatedInInit",
-    "mutants.bad_input:UnknownKwargsIgnored",
+    "mutants.bad_input:OpsDtypeWhitelist",
     "mutants.damaged_files:LoadsVariablesOneByOne",
     "mutants.sparse_inputs:SparseBiasForgotten",
     "mutants.ragged_inputs:RaggedPaddedOutput",

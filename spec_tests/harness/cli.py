@@ -48,6 +48,7 @@ _EXAMPLES = """examples:
   layer-spec check mypkg.layers:MyDense --legacy --area build -- -x -n 2
   layer-spec list --markdown > SPEC.md
   layer-spec platform
+  layer-spec mutate layers/dense.py:MyDenseLayer --report mutation.json
   layer-spec bench paired --seconds 5"""
 _LEGACY_ENV = environment.LEGACY_KERAS
 
@@ -59,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,list,diff,platform,bench}")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{check,list,diff,platform,mutate,bench}")
 
     check = commands.add_parser(
         "check",
@@ -128,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     probing.add_argument("--json", action="store_true", help="print the findings as JSON")
 
+    from spec_tests.harness import mutate_cli
+
+    mutate_cli.add_parser(commands)
+
     commands.add_parser(
         "bench",
         help="benchmark tools: the table of a saved run, or paired timing (layer-spec bench --help)",
@@ -162,6 +168,10 @@ def _main(argv: list[str] | None = None) -> int:
         _parser().error("arguments after -- only go with `check`")
     if args.command == "platform":
         return platform(args)
+    if args.command == "mutate":
+        from spec_tests.harness import mutate_cli
+
+        return mutate_cli.main(args)
     if args.command == "diff":
         from spec_tests.harness.diff import main as diff_main
 

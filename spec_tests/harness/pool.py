@@ -51,6 +51,7 @@ class Job:
     areas: tuple[str, ...]
     profile: str = "dense"
     first_failure: bool = False  # stop an area at its first failing clause (skip the rest of it)
+    extra_args: tuple[str, ...] = ()  # more pytest arguments (the mutation run's -x)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -94,8 +95,9 @@ def worker_main() -> int:
         if not line.strip():
             continue
         fields = json.loads(line)
-        job = Job(**{**fields, "areas": tuple(fields["areas"])})
-        result = runner.run(job.spec, job.areas, job.profile, job.first_failure, basetemp=basetemp)
+        job = Job(**{**fields, "areas": tuple(fields["areas"]), "extra_args": tuple(fields.get("extra_args", ()))})
+        result = runner.run(job.spec, job.areas, job.profile, job.first_failure, basetemp=basetemp,
+                            extra_args=job.extra_args)
         protocol.write(json.dumps(result.to_dict()) + "\n")
     return 0
 
@@ -155,6 +157,7 @@ class WorkerPool:
         self._queue: queue.Queue = queue.Queue()
         self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(self.size)]
         self._closed = False
+        self._workers: dict[int, _Worker] = {}  # each serving thread's current worker (terminate kills them)
         for thread in self._threads:
             thread.start()
 
@@ -183,6 +186,7 @@ class WorkerPool:
                     if worker is not None:
                         worker.close()
                     worker = _Worker()
+                    self._workers[threading.get_ident()] = worker
                 future.set_result(worker.run(job, self.timeout))
                 if isolated:
                     worker.close()
@@ -194,6 +198,12 @@ class WorkerPool:
                 worker = None
         if worker is not None:
             worker.close()
+
+    def terminate(self):
+        """Kill the workers now (an interrupted run): their jobs fail, the queued ones are left to ``close``."""
+        for worker in list(self._workers.values()):
+            if worker.proc.poll() is None:
+                worker.proc.kill()
 
     def close(self):
         if self._closed:

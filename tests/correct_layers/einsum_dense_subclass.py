@@ -29,6 +29,9 @@ class UnitsEinsumDense(keras.layers.EinsumDense):
         self.units = units
         self.use_bias = bool(use_bias)
         self.supports_masking = True
+        # EinsumDense declares no input_spec before build, so its first call would build from a rank-1 input
+        # and only then refuse it; Dense's spec refuses it before any weight exists.
+        self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -37,6 +37,8 @@ class HandCheckedDense(keras.layers.Layer):
         shape = tf.TensorShape(input_shape)
         if shape.rank is None or shape.rank < 1 or shape[-1] is None:
             raise ValueError(f"HandCheckedDense.build: how many features? The shape {shape} does not say")
+        if shape.rank < 2:  # before any weight: a refused first call must not build the layer for its width
+            raise ValueError(f"HandCheckedDense needs a batch of feature vectors (ndim >= 2), got ndim {shape.rank}")
         self.kernel = self.add_weight(name="kernel", shape=(int(shape[-1]), self.units),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
