@@ -295,8 +295,9 @@ def test_json_report_and_hints(pytester, broken, tmp_path, monkeypatch):
     stdout = result.stdout.str()
     # the hint is appended to the failure of the clause whose exception the table knows, and to no other
     assert stdout.count(f"hint: {_table_hint()}") == 1  # the short failure text (compact.py) shows it once
-    result.stdout.fnmatch_lines(["FAILED *::test_explicit_build_creates_weights - SpecFailure: kernel shape after "
-                                 "build((None, 6)): expected (6, 3), seen (3, 6)"])
+    # (which line depends on the generation: Keras 2 leaves this layer unbuilt, Keras 3 builds a transposed kernel)
+    result.stdout.fnmatch_lines(["FAILED *::test_explicit_build_creates_weights - SpecFailure: * after build*: "
+                                 "expected *, seen *"])
     result.stdout.fnmatch_lines(["*= layer-spec conformance =*", "build * 0 * 3 * 0 * 0", "*DOES NOT CONFORM*"])
 
     data = json.loads(out.read_text())
