@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pool_runs import SessionRuns
-from tests.tiers import DESELECTED, FULL_MARK, FULL_OPTION, deselected_line, split_tiers
+from tests.pool_runs import SessionRuns, in_xdist
+from tests.tiers import DESELECTED, FULL_MARK, FULL_OPTION, deselected_line, longest_first, split_tiers
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,10 @@ def pytest_addoption(parser):
                           "deselected")
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle and the -m/-k deselection
 def pytest_collection_modifyitems(config, items):
+    if in_xdist():  # every worker computes the same order; the longest tests are handed out first
+        items[:] = longest_first(items)
     if config.getoption(FULL_OPTION):
         config.stash[DESELECTED] = 0
         return

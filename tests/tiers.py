@@ -67,6 +67,7 @@ MUTANT_SAMPLE = (
     "mutants.distribution:OpsBiasCreatedInInit",
     "mutants.distribution:BiasCreatedInInit",
     "mutants.bad_input:OpsDtypeWhitelist",
+    "mutants.bad_input:UnknownKwargsIgnored",  # bad_input on Keras 2, where OpsDtypeWhitelist (keras.ops) cannot run
     "mutants.damaged_files:LoadsVariablesOneByOne",
     "mutants.sparse_inputs:SparseBiasForgotten",
     "mutants.ragged_inputs:RaggedPaddedOutput",
@@ -93,6 +94,28 @@ def split_tiers(items) -> tuple[list, list]:
     for item in items:
         (full if item.get_closest_marker(FULL_MARK) else default).append(item)
     return default, full
+
+
+#: The tests that take longest (each runs the whole spec, or builds a wheel, in new processes: 10-45 s), by node
+#: id prefix. Under pytest-xdist they are handed out first (:func:`longest_first`), so the two workers finish
+#: together instead of one waiting on a long test picked up last; their order among themselves stays pytest's
+#: (pytest-randomly's shuffle included). Measured with ``--durations=60`` (docs/testing.md).
+LONGEST = (
+    "tests/test_workflow.py::test_two_layers_from_pyproject",
+    "tests/test_honesty.py::",
+    "tests/test_correct_layers.py::test_correct_layer_conforms",
+    "tests/test_backends.py::test_parity_command",
+    "tests/test_options.py::test_minimal_layer_mistakes",
+    "tests/test_platform.py::test_platform_outcome_alone",
+    "tests/test_causes.py::test_two_independent_mistakes",
+    "tests/test_alternatives.py::test_alternative_conforms",
+    "tests/test_bench_calibration.py::test_pytest_run_fails_on_a_ratio_regression",
+)
+
+
+def longest_first(items) -> list:
+    """``items`` with the :data:`LONGEST` tests first, each group in its given order (a stable sort)."""
+    return sorted(items, key=lambda item: not item.nodeid.startswith(LONGEST))
 
 
 def deselected_line(count: int) -> str:
