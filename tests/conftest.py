@@ -38,6 +38,13 @@ def pytest_addoption(parser):
                           "deselected")
 
 
+def pytest_configure(config):
+    """Under pytest-xdist, tests go out two at a time (``--maxschedchunk 1`` unless given): its default first hands
+    each worker a quarter of its share in one block, so the longest tests, first in the order, all went to one."""
+    if getattr(config.option, "maxschedchunk", False) is None:
+        config.option.maxschedchunk = 1
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle and the -m/-k deselection
 def pytest_collection_modifyitems(config, items):
     if in_xdist():  # every worker computes the same order; the longest tests are handed out first

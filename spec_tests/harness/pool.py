@@ -39,7 +39,7 @@ _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
 #: Areas whose clauses leave process-wide state behind that changes later runs of the same area: TensorFlow's
 #: collective ops (MirroredStrategy) cancel a step whose all-reduce pattern differs from an earlier run's, and
 #: a failed collective aborts every later one. A job with such an area runs in a fresh worker, retired after it,
-#: exactly like a plain ``pytest`` run of the spec in its own process.
+#: exactly like a plain ``pytest`` run of the spec in its own process. On TensorFlow only (:func:`_isolates`).
 ISOLATED_AREAS = frozenset({"distribution"})
 
 
@@ -55,6 +55,13 @@ class Job:
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
+
+
+def _isolates(job: Job) -> bool:
+    """Whether ``job`` needs a fresh worker: it has an isolated area and the backend may be TensorFlow's (JAX's
+    and torch's replicas leave nothing behind; an unset ``KERAS_BACKEND`` is taken for TensorFlow)."""
+    backend = os.environ.get(environment.KERAS_BACKEND, "tensorflow")
+    return backend == "tensorflow" and bool(ISOLATED_AREAS.intersection(job.areas))
 
 
 def _failed_job(job: Job, error: str, seconds: float = 0.0) -> RunResult:
@@ -175,7 +182,7 @@ class WorkerPool:
             job, future = item
             if not future.set_running_or_notify_cancel():
                 continue
-            isolated = bool(ISOLATED_AREAS.intersection(job.areas))
+            isolated = _isolates(job)
             try:
                 if (
                     worker is None
