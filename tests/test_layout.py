@@ -9,6 +9,7 @@ import pytest
 
 from spec_tests.harness import catalogue
 from spec_tests.harness.results import ClauseResult, RunResult
+from tests.support import REPO
 
 SPEC = Path(catalogue.SPEC_DIR)
 HARNESS = sorted((SPEC / "harness").rglob("*.py"))
@@ -151,3 +152,9 @@ def test_cycle_finder_finds_a_cycle():
     """The cycle finder is not blind: a two-module and a three-module circle are both found, a chain is not."""
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": set()}) == [["a", "b"]]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_readme_is_lean():
+    """The README stays at most 200 lines: reference material lives in docs/ (issue 20)."""
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 200, f"README.md: expected at most 200 lines, seen {len(lines)}; move reference material to docs/"
