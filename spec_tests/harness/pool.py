@@ -38,8 +38,10 @@ _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
                  "PYTEST_XDIST_TESTRUNUID", environment.IMPL, environment.PROFILE)
 #: Areas whose clauses leave process-wide state behind that changes later runs of the same area: TensorFlow's
 #: collective ops (MirroredStrategy) cancel a step whose all-reduce pattern differs from an earlier run's, and
-#: a failed collective aborts every later one. A job with such an area runs in a fresh worker, retired after it,
-#: exactly like a plain ``pytest`` run of the spec in its own process. On TensorFlow only (:func:`_isolates`).
+#: a failed collective aborts every later one. A job with such an area runs in a fresh worker, exactly like a
+#: plain ``pytest`` run of the spec in its own process; the worker then serves other jobs, as a plain run goes on
+#: to the areas after ``distribution``, until the next such job needs a fresh one. On TensorFlow only
+#: (:func:`_isolates`).
 ISOLATED_AREAS = frozenset({"distribution"})
 
 
@@ -195,9 +197,6 @@ class WorkerPool:
                     worker = _Worker()
                     self._workers[threading.get_ident()] = worker
                 future.set_result(worker.run(job, self.timeout))
-                if isolated:
-                    worker.close()
-                    worker = None
             except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
                 future.set_exception(exc)
                 if worker is not None:
