@@ -25,6 +25,7 @@ TensorFlow ops) is the harness's question: ``spec_tests/harness/portable.py``.
 
 from __future__ import annotations
 
+import itertools
 import types
 
 import numpy as np
@@ -267,6 +268,27 @@ def train_step(layer, optimizer, loss, x, y, variables) -> float:
 # --- two replicas
 
 
+#: How many ``MirroredStrategy`` objects this process has made (:func:`_mirrored_strategy`).
+_STRATEGIES = itertools.count()
+#: Collective group keys each strategy may use: it takes one per set of devices, so one or two.
+_KEYS_PER_STRATEGY = 1000
+
+
+def _mirrored_strategy(devices_) -> tf.distribute.MirroredStrategy:
+    """A ``MirroredStrategy`` over ``devices_`` whose collective ops share no key with an earlier strategy's.
+
+    Every ``MirroredStrategy`` numbers its collective groups and instances from the same start (the class's
+    ``_collective_key_base``), and TensorFlow's runtime fixes an instance's dtype and shape at its first all-reduce
+    for the life of the process. A strategy made after another layer's (a float64 one, other variables) then
+    cancels its steps (``CancelledError`` / ``InvalidArgumentError`` at ``CollectiveReduceV2``): a false failure
+    of the second layer, in one process running the spec on several layers (several ``--impl``, the pool). A
+    base of its own per strategy, as TensorFlow's own multi-worker tests do, keeps the strategies apart."""
+    cls = tf.distribute.MirroredStrategy
+    if hasattr(cls, "_collective_key_base"):
+        cls._collective_key_base = next(_STRATEGIES) * _KEYS_PER_STRATEGY
+    return cls(devices_)
+
+
 class DataParallel:
     """Two replicas on this CPU: ``MirroredStrategy`` over two logical CPUs, or JAX's ``DataParallel`` over two host devices."""
 
@@ -278,7 +300,7 @@ class DataParallel:
             if len(found) < self.replicas:
                 pytest.skip(f"needs {self.replicas} logical CPU devices, found {found}: TensorFlow started its runtime "
                             "before spec_tests/devices.py:split_cpu() could split the CPU (call it before any TF op)")
-            self.strategy = tf.distribute.MirroredStrategy(found[: self.replicas])
+            self.strategy = _mirrored_strategy(found[: self.replicas])
         else:
             found = jax.devices("cpu")
             if len(found) < self.replicas:

@@ -15,16 +15,20 @@ from tests.tiers import DESELECTED, FULL_MARK, FULL_OPTION, deselected_line, lon
 
 
 @pytest.fixture(scope="session")
-def spec_pool():
-    """The session's pool of spec runners (``tests/pool_runs.py``), shared by the mutant zoo and the correct layers."""
-    runs = SessionRuns()
+def spec_pool(request):
+    """The session's pool of spec runners (``tests/pool_runs.py``), shared by the mutant zoo, the correct layers
+    and the alternatives. A default run gives it one worker process: its jobs (a sample) fit on one core beside
+    the tests that run the spec in new processes one after another, which a second worker would slow down
+    (102 s against 114 s for ``pytest tests``, docs/testing.md). ``--full`` gives it two: the whole zoo is more
+    than the rest of the session."""
+    runs = SessionRuns(None if request.config.getoption(FULL_OPTION) else 1)
     yield runs
     runs.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _spec_jobs_from_the_start(request, spec_pool):
-    """In a default run, the pool starts on the session's spec jobs with its first test, so its two workers run
+    """In a default run, the pool starts on the session's spec jobs with its first test, so its worker runs
     beside the tests that wait on one process each. ``--full`` keeps the start at the first pool test: the
     benchmark calibration's timings should not share the machine with the zoo."""
     if not request.config.getoption(FULL_OPTION):

@@ -1,10 +1,10 @@
 """Spec runs in worker processes for the project's tests that run the whole spec on many classes.
 
-Both the mutant zoo (``tests/test_mutants.py``) and the correct layers (``tests/test_correct_layers.py``) run
-one spec job per parametrized case, in one pool for the whole session (``tests/conftest.py``: ``spec_pool``), so
-its workers import TensorFlow once for both. Each module registers its test with :func:`register` when it is
+The mutant zoo (``tests/test_mutants.py``), the correct layers (``tests/test_correct_layers.py``) and the
+alternatives (``tests/test_alternatives.py``) run one spec job per parametrized case, in one pool for the whole
+session (``tests/conftest.py``: ``spec_pool``), so its workers import TensorFlow once for all of them. Each module registers its test with :func:`register` when it is
 imported. Outside xdist, the first case that asks submits every collected case of every registered test at
-once, in the order pytest will ask, so two workers (``spec_tests/harness/pool.py``) go from one module's jobs to
+once, in the order pytest will ask, so the workers (``spec_tests/harness/pool.py``) go from one module's jobs to
 the next without waiting; under xdist each xdist worker keeps one worker process and submits only the cases the
 scheduler gives it.
 """
@@ -43,8 +43,9 @@ def in_xdist() -> bool:
 class SessionRuns:
     """The session's pool and its futures, one per (test, spec)."""
 
-    def __init__(self):
-        self.pool = WorkerPool(1 if in_xdist() else None)
+    def __init__(self, workers: int | None = None):
+        """``workers`` processes (``None``: one per core, at most two); one per xdist worker under xdist."""
+        self.pool = WorkerPool(1 if in_xdist() else workers)
         self.futures = {}
         self.prefetched = False
 

@@ -1,18 +1,15 @@
 """The alternative implementations conform, and the tutorial's layer behaves as the tutorial profile says.
 
-Each conformance check runs the whole spec on one implementation in a fresh
-process (``tests.support.run_spec``), in the Keras generation this process
-runs; implementations the generation does not allow are skipped with the
-reason. The in-process checks pin down what each alternative is for: the
-hand-written gradient against its closed form, and ``OpsDense``'s
-``keras.ops``-only code.
+Each conformance check runs the whole spec on one implementation in the Keras generation this process runs, in
+the worker pool the mutant zoo and the correct layers use (``tests/pool_runs.py``); implementations the
+generation does not allow are skipped with the reason. The in-process checks pin down what each alternative is
+for: the hand-written gradient against its closed form, and ``OpsDense``'s ``keras.ops``-only code.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-import json
 import os
 import subprocess
 import sys
@@ -22,77 +19,88 @@ import numpy as np
 import pytest
 
 from layers._compat import LEGACY, keras, tf
-from tests.support import run_spec, tail
+from spec_tests.harness.catalogue import spec_areas
+from spec_tests.harness.pool import Job
+from tests.pool_runs import pool_runs, register
+from tests.support import tail
 from tests.tiers import FULL
 
 OPS_DENSE_KERAS3_ONLY = "OpsDense is Keras 3 only (keras.ops); this process runs legacy Keras 2"
 ADAPTABLE_DENSE_KERAS3_ONLY = "AdaptableDense is Keras 3 only (quantization, LoRA); this process runs legacy Keras 2"
 SHAPE_ERROR = "got multiple values for argument 'shape'"
+CONFORMANCE_TEST = "test_alternative_conforms"
+PUBLISHED_TEST = "published tutorial"
+PUBLISHED = "layers.tutorial:MyDenseLayer"
+#: Alternative -> (profile, why it does not run on legacy Keras 2, or None).
+ALTERNATIVES = {
+    "layers:CustomGradientDense": ("dense", None),
+    "layers:OpsDense": ("dense", OPS_DENSE_KERAS3_ONLY),
+    "layers:PortedTutorialLayer": ("seed", None),
+    "layers:AdaptableDense": ("dense", ADAPTABLE_DENSE_KERAS3_ONLY),
+}
 
 
-def _assert_conforms(spec: str, profile: str, tmp_path) -> None:
-    proc = run_spec("--impl", spec, "--profile", profile, "-q", "-rfE", cwd=tmp_path)
-    assert proc.returncode == 0, (
-        f"spec run for {spec} (profile {profile}, Keras {2 if LEGACY else 3}): expected exit code 0, "
-        f"seen {proc.returncode}; last lines of its output:\n{tail(proc.output)}"
-    )
+def _whole_spec(spec: str, profile: str) -> Job:
+    return Job(spec, tuple(spec_areas()), profile)
 
 
-@pytest.mark.parametrize(
-    "spec, profile",
-    [
-        pytest.param("layers:CustomGradientDense", "dense", id="CustomGradientDense-dense"),
-        pytest.param("layers:OpsDense", "dense", id="OpsDense-dense",
-                     marks=pytest.mark.skipif(LEGACY, reason=OPS_DENSE_KERAS3_ONLY)),
-        pytest.param("layers:PortedTutorialLayer", "seed", id="PortedTutorialLayer-seed"),
-        pytest.param("layers:AdaptableDense", "dense", id="AdaptableDense-dense",
-                     marks=pytest.mark.skipif(LEGACY, reason=ADAPTABLE_DENSE_KERAS3_ONLY)),
-    ],
-)
-@FULL  # the whole spec in a new process, per alternative
-def test_alternative_conforms(spec, profile, tmp_path):
+register(CONFORMANCE_TEST, "spec", lambda spec: _whole_spec(spec, ALTERNATIVES[spec][0]),
+         lambda spec: not (LEGACY and ALTERNATIVES[spec][1]))
+register(PUBLISHED_TEST, "spec", lambda spec: _whole_spec(spec, "seed"))
+
+
+@pytest.fixture(scope="module")
+def alternative_runs(request):
+    """``run(spec) -> RunResult`` of the whole spec, answered by the session's worker processes."""
+    with pool_runs(request, CONFORMANCE_TEST) as run:
+        yield run
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param(spec, id=f"{spec.split(':')[1]}-{profile}",
+                 marks=pytest.mark.skipif(LEGACY and bool(keras3_only), reason=keras3_only or ""))
+    for spec, (profile, keras3_only) in ALTERNATIVES.items()
+])
+@FULL  # the whole spec per alternative
+def test_alternative_conforms(spec, alternative_runs):
     """Every alternative passes the whole spec of its profile in this generation, with the capabilities it claims."""
-    _assert_conforms(spec, profile, tmp_path)
+    result = alternative_runs(spec)
+    assert result.error is None, f"{spec}: the spec run itself failed: {result.error}"
+    failed = [f"{clause.id}: {clause.first_line}" for clause in result.of("failed")]
+    assert result.conforms and not failed, (
+        f"spec run for {spec} (profile {ALTERNATIVES[spec][0]}, Keras {2 if LEGACY else 3}): expected it to conform, "
+        f"seen {result.verdict()}; failing MUST clauses:\n" + "\n".join(failed))
 
 
 # --- the tutorial's layer as published, under the seed profile -------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def published_tutorial_run(tmp_path_factory):
-    """One seed-profile spec run of the tutorial's layer as published: the process and its JSON report."""
-    folder = tmp_path_factory.mktemp("published_tutorial")
-    proc = run_spec("--impl", "layers.tutorial:MyDenseLayer", "--profile", "seed", "-q", "-rfE",
-                    "--spec-report", "report.json", cwd=folder)
-    report_file = folder / "report.json"
-    report = json.loads(report_file.read_text()) if report_file.exists() else None
-    return proc, report
+def published_tutorial_run(request):
+    """One seed-profile spec run of the tutorial's layer as published (a RunResult, from the session's pool)."""
+    with pool_runs(request, PUBLISHED_TEST) as run:
+        yield run(PUBLISHED)
 
 
-@FULL  # the fixture runs the seed profile in a new process
+@FULL  # the fixture runs the seed profile
 @pytest.mark.skipif(not LEGACY, reason="legacy Keras 2 only: on Keras 3 the published layer must fail")
 def test_published_tutorial_layer_passes_seed_profile_on_keras2(published_tutorial_run):
     """On legacy Keras 2 the tutorial's layer, as published, conforms to the seed profile."""
-    proc, _ = published_tutorial_run
-    assert proc.returncode == 0, (
-        f"seed profile, published tutorial layer, Keras 2: expected exit code 0, seen {proc.returncode}\n"
-        f"{tail(proc.output)}"
-    )
+    result = published_tutorial_run
+    assert result.error is None and result.conforms, (
+        f"seed profile, published tutorial layer, Keras 2: expected CONFORMS, seen {result.verdict()}: "
+        f"{[clause.id for clause in result.of('failed')]} {result.error or ''}")
 
 
 @FULL
 @pytest.mark.skipif(LEGACY, reason="Keras 3 only: on legacy Keras 2 the published layer must pass")
 def test_published_tutorial_layer_fails_seed_profile_on_keras3(published_tutorial_run):
     """On Keras 3 the tutorial's layer, as published, fails the seed profile, every failure from add_variable's TypeError."""
-    proc, report = published_tutorial_run
-    assert proc.returncode == 1, (
-        f"seed profile, published tutorial layer, Keras 3: expected exit code 1 (clauses failed), "
-        f"seen {proc.returncode}\n{tail(proc.output)}"
-    )
-    assert report is not None, f"--spec-report report.json: expected the file, seen none\n{tail(proc.output)}"
-    failed = report["failed"]
-    assert failed, "failed clauses in the report: expected some, seen none"
-    other = [c["id"] for c in failed if SHAPE_ERROR not in c["message"]]
+    result = published_tutorial_run
+    assert result.error is None, f"the spec run itself failed: {result.error}"
+    failed = result.of("failed")
+    assert failed and not result.conforms, f"failed clauses: expected some, seen none ({result.verdict()})"
+    other = [c.id for c in failed if SHAPE_ERROR not in c.message]
     assert not other, f"failed clauses whose message lacks {SHAPE_ERROR!r}: expected none, seen {other}"
 
 
@@ -103,13 +111,10 @@ def _names_the_fix(hint) -> bool:
 @FULL
 @pytest.mark.skipif(LEGACY, reason="Keras 3 only: on legacy Keras 2 the published layer passes, so no hint")
 def test_published_tutorial_failures_carry_a_hint_naming_the_fix(published_tutorial_run):
-    """On Keras 3 the run's output carries a hint naming the fix: ``add_weight`` with keyword arguments."""
-    proc, _ = published_tutorial_run
-    hints = [line for line in proc.output.splitlines() if "hint:" in line]
-    assert any(_names_the_fix(line) for line in hints), (
-        "hint lines of the failing run: expected one naming `add_weight` and keyword arguments, "
-        f"seen {hints[:5] or 'no hint lines'}\n{tail(proc.output)}"
-    )
+    """On Keras 3 a failing clause of the run carries a hint naming the fix: ``add_weight`` with keyword arguments."""
+    hints = [clause.hint for clause in published_tutorial_run.of("failed")]
+    assert any(_names_the_fix(hint) for hint in hints), (
+        f"hints of the failing clauses: expected one naming `add_weight` and keyword arguments, seen {hints[:5]}")
 
 
 @FULL
@@ -120,10 +125,8 @@ def test_published_tutorial_failures_carry_a_hint_naming_the_fix(published_tutor
     "the exception only when the clause gave no hint, so they point at dtypes/shapes/strategy scope instead of "
     "add_weight"))
 def test_every_failing_clause_of_the_published_tutorial_names_the_fix(published_tutorial_run):
-    """On Keras 3 every failing clause's hint (in the report) names the fix, not a hint about something else."""
-    _, report = published_tutorial_run
-    assert report is not None, "--spec-report report.json: expected the file, seen none"
-    wrong = {c["id"]: c["hint"] for c in report["failed"] if not _names_the_fix(c["hint"])}
+    """On Keras 3 every failing clause's hint names the fix, not a hint about something else."""
+    wrong = {c.id: c.hint for c in published_tutorial_run.of("failed") if not _names_the_fix(c.hint)}
     assert not wrong, f"failed clauses whose hint does not name add_weight with keywords: expected none, seen {wrong}"
 
 

@@ -1,4 +1,5 @@
-"""Isolation: spec clauses pass in random order and write nothing outside pytest's ``tmp_path``.
+"""Isolation: spec clauses pass in random order, write nothing outside pytest's ``tmp_path``, and one layer's
+distributed steps leave nothing behind that fails another's.
 
 A subset of the spec runs in a fresh process under pytest-randomly with two different seeds, from an
 empty working directory, with ``HOME`` and ``TMPDIR`` pointed at empty folders and ``--basetemp`` at a
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import tail
+from spec_tests.backend import BACKEND
+from tests.support import REPO, run_spec, tail
 from tests.tiers import FULL
 
 pytestmark = FULL  # the full tier (tests/tiers.py): two runs of three spec areas in new processes, in random order
@@ -68,3 +70,21 @@ def test_subset_passes_in_random_order_and_writes_only_under_tmp_path(seed, tmp_
         f"clauses wrote files outside tmp_path: {leaks}; write only under the tmp_path fixture "
         "(tmp_path_factory for module-scoped fixtures)"
     )
+
+
+#: A layer with a third trainable variable (its collective all-reduces have other shapes than a Dense's), then
+#: the reference, in one process.
+SHARED_PROCESS_IMPLS = ("mutants.trainable_variables:LearnableOutputScale", "layers:MyDenseLayer")
+
+
+def test_distributed_steps_of_one_layer_leave_nothing_behind_for_the_next(tmp_path):
+    """The distribution area passes for two layers whose replicas all-reduce different shapes, in one process."""
+    if BACKEND != "tensorflow":
+        pytest.skip(f"collective keys are TensorFlow's (MirroredStrategy); this run's backend is {BACKEND}")
+    impls = [arg for spec in SHARED_PROCESS_IMPLS for arg in ("--impl", spec)]
+    proc = run_spec(*impls, "spec_tests.test_distribution", "-q", cwd=tmp_path, env={"PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, (
+        "expected every distribution clause to pass for each of " + ", ".join(SHARED_PROCESS_IMPLS) + "; a "
+        "MirroredStrategy that reuses an earlier one's collective keys fails with 'Shape mismatch in the "
+        "collective instance' (spec_tests/backend.py: _mirrored_strategy gives each strategy keys of its own):\n"
+        + tail(proc.output))

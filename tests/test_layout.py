@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,16 @@ def test_readme_is_lean():
     """The README stays at most 200 lines: reference material lives in docs/ (issue 20)."""
     lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 200, f"README.md: expected at most 200 lines, seen {len(lines)}; move reference material to docs/"
+
+
+#: An unfilled figure: ``<CIDATE>``-style or ``CITOTAL``-style placeholders left by a half-done measurement edit.
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]{2,}>|\bCI[A-Z]{3,}\b")
+
+
+def test_no_unfilled_figure_in_the_readme_or_docs():
+    """Every figure the README and docs/ show is a number: no placeholder waits for a measurement."""
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+             for path in [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if PLACEHOLDER.search(line)]
+    assert not found, "placeholders where a measured figure belongs:\n" + "\n".join(found)

@@ -19,8 +19,8 @@ file.py:Class``, so the copy imports its neighbours as the original does.
 To keep TensorFlow's import out of the per-mutant cost, the runs go to the spec's worker pool
 (:mod:`spec_tests.harness.pool`: each worker imports TensorFlow once and runs many spec sessions), and each
 run stops at its first failing MUST clause (pytest's ``-x``; a failed SHOULD clause is an advisory, not a
-failure, so the run goes on past it). The ``distribution`` area, which leaves TensorFlow's collective state
-behind, runs last, in a fresh worker, and only for a mutant that every other area let through.
+failure, so the run goes on past it). The ``distribution`` area, whose failures can leave TensorFlow's collective
+state behind (the worker is then retired), runs last, and only for a mutant that every other area let through.
 
 A mutant is
 
@@ -52,7 +52,7 @@ from pathlib import Path
 
 from spec_tests.harness.catalogue import spec_areas
 
-#: Areas run last, in a fresh worker, and only for a mutant the others let through (see pool.ISOLATED_AREAS).
+#: Areas run last, and only for a mutant the others let through (see pool.ISOLATED_AREAS).
 LATE_AREAS = ("distribution",)
 #: The outcomes of a mutant, in the order the report lists them.
 KILLED, ADVISORY, SURVIVED = "killed", "advisory", "survived"

@@ -36,13 +36,15 @@ from spec_tests.harness.runner import PACKAGE_PARENT
 # Environment a worker must not inherit from an outer pytest run.
 _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
                  "PYTEST_XDIST_TESTRUNUID", environment.IMPL, environment.PROFILE)
-#: Areas whose clauses leave process-wide state behind that changes later runs of the same area: TensorFlow's
-#: collective ops (MirroredStrategy) cancel a step whose all-reduce pattern differs from an earlier run's, and
-#: a failed collective aborts every later one. A job with such an area runs in a fresh worker, exactly like a
-#: plain ``pytest`` run of the spec in its own process; the worker then serves other jobs, as a plain run goes on
-#: to the areas after ``distribution``, until the next such job needs a fresh one. On TensorFlow only
-#: (:func:`_isolates`).
+#: Areas whose clauses may leave process-wide state behind: TensorFlow's collective ops (MirroredStrategy). Two
+#: strategies in one process no longer share collective keys (``spec_tests/backend.py``: ``_mirrored_strategy``),
+#: so a clean run of the area leaves nothing that changes a later one, and a worker serves job after job (the kill
+#: matrix, regenerated this way, kills what it killed with a fresh worker per job). A step that fails inside a
+#: replica context can still leave a collective aborted, which fails every later one in the process: a worker is
+#: retired *after* a job in which such an area did not pass cleanly (a failed clause, an advisory, an error), and
+#: the next job gets a fresh one. On TensorFlow only (:func:`_retires`): JAX's and torch's replicas leave nothing.
 ISOLATED_AREAS = frozenset({"distribution"})
+_CLEAN = frozenset({"passed", "xpassed", "xfailed", "skipped"})
 
 
 @dataclasses.dataclass
@@ -59,11 +61,14 @@ class Job:
         return json.dumps(dataclasses.asdict(self))
 
 
-def _isolates(job: Job) -> bool:
-    """Whether ``job`` needs a fresh worker: it has an isolated area and the backend may be TensorFlow's (JAX's
-    and torch's replicas leave nothing behind; an unset ``KERAS_BACKEND`` is taken for TensorFlow)."""
+def _retires(job: Job, result: RunResult) -> bool:
+    """Whether the worker that ran ``job`` must not serve another: the backend may be TensorFlow's (an unset
+    ``KERAS_BACKEND`` is taken for it) and an isolated area of the job did not pass cleanly, or the run failed."""
     backend = os.environ.get(environment.KERAS_BACKEND, "tensorflow")
-    return backend == "tensorflow" and bool(ISOLATED_AREAS.intersection(job.areas))
+    if backend != "tensorflow" or not ISOLATED_AREAS.intersection(job.areas):
+        return False
+    return bool(result.error) or any(clause.outcome not in _CLEAN for clause in result.clauses
+                                     if clause.area in ISOLATED_AREAS)
 
 
 def _failed_job(job: Job, error: str, seconds: float = 0.0) -> RunResult:
@@ -184,19 +189,17 @@ class WorkerPool:
             job, future = item
             if not future.set_running_or_notify_cancel():
                 continue
-            isolated = _isolates(job)
             try:
-                if (
-                    worker is None
-                    or worker.proc.poll() is not None
-                    or worker.jobs_done >= self.recycle_after
-                    or (isolated and worker.jobs_done)
-                ):
+                if worker is None or worker.proc.poll() is not None or worker.jobs_done >= self.recycle_after:
                     if worker is not None:
                         worker.close()
                     worker = _Worker()
                     self._workers[threading.get_ident()] = worker
-                future.set_result(worker.run(job, self.timeout))
+                result = worker.run(job, self.timeout)
+                if _retires(job, result):
+                    worker.close()
+                    worker = None
+                future.set_result(result)
             except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
                 future.set_exception(exc)
                 if worker is not None:
