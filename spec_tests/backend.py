@@ -269,24 +269,30 @@ def train_step(layer, optimizer, loss, x, y, variables) -> float:
 
 
 #: How many ``MirroredStrategy`` objects this process has made (:func:`_mirrored_strategy`).
-_STRATEGIES = itertools.count()
+_STRATEGIES = itertools.count(1)
 #: Collective group keys each strategy may use: it takes one per set of devices, so one or two.
 _KEYS_PER_STRATEGY = 1000
 
 
 def _mirrored_strategy(devices_) -> tf.distribute.MirroredStrategy:
-    """A ``MirroredStrategy`` over ``devices_`` whose collective ops share no key with an earlier strategy's.
+    """A ``MirroredStrategy`` over ``devices_`` whose collective ops share no key with another strategy's.
 
     Every ``MirroredStrategy`` numbers its collective groups and instances from the same start (the class's
     ``_collective_key_base``), and TensorFlow's runtime fixes an instance's dtype and shape at its first all-reduce
-    for the life of the process. A strategy made after another layer's (a float64 one, other variables) then
-    cancels its steps (``CancelledError`` / ``InvalidArgumentError`` at ``CollectiveReduceV2``): a false failure
-    of the second layer, in one process running the spec on several layers (several ``--impl``, the pool). A
-    base of its own per strategy, as TensorFlow's own multi-worker tests do, keeps the strategies apart."""
+    for the life of the process. A second strategy whose all-reduces differ (a third variable, float64) then fails
+    its steps ("Shape mismatch in the collective instance", ``CancelledError``): a false failure, within one
+    layer's distribution area and between the layers of one process (several ``--impl``, the pool). Each strategy
+    made here gets a base of its own, as TensorFlow's own multi-worker tests do; the class keeps its own value, so
+    a strategy the caller makes (base 0) shares keys with none of these."""
     cls = tf.distribute.MirroredStrategy
-    if hasattr(cls, "_collective_key_base"):
-        cls._collective_key_base = next(_STRATEGIES) * _KEYS_PER_STRATEGY
-    return cls(devices_)
+    if not hasattr(cls, "_collective_key_base"):  # another TensorFlow: nothing to set apart
+        return cls(devices_)
+    before = cls._collective_key_base
+    cls._collective_key_base = next(_STRATEGIES) * _KEYS_PER_STRATEGY
+    try:
+        return cls(devices_)  # the keys are taken here, from the base
+    finally:
+        cls._collective_key_base = before
 
 
 class DataParallel:

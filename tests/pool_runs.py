@@ -16,7 +16,8 @@ import dataclasses
 import os
 from typing import Callable
 
-from spec_tests.harness.pool import WorkerPool
+from spec_tests.harness.catalogue import spec_areas
+from spec_tests.harness.pool import Job, WorkerPool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +35,11 @@ REGISTERED: dict[str, PoolTest] = {}
 
 def register(test_name: str, param: str, job_of, wanted=lambda value: True) -> None:
     REGISTERED[test_name] = PoolTest(param, job_of, wanted)
+
+
+def whole_spec(spec: str, profile: str = "dense") -> Job:
+    """The job of a conformance check: every area of the spec against ``spec`` under ``profile``."""
+    return Job(spec, tuple(spec_areas()), profile)
 
 
 def in_xdist() -> bool:

@@ -19,9 +19,7 @@ import numpy as np
 import pytest
 
 from layers._compat import LEGACY, keras, tf
-from spec_tests.harness.catalogue import spec_areas
-from spec_tests.harness.pool import Job
-from tests.pool_runs import pool_runs, register
+from tests.pool_runs import pool_runs, register, whole_spec
 from tests.support import tail
 from tests.tiers import FULL
 
@@ -40,13 +38,9 @@ ALTERNATIVES = {
 }
 
 
-def _whole_spec(spec: str, profile: str) -> Job:
-    return Job(spec, tuple(spec_areas()), profile)
-
-
-register(CONFORMANCE_TEST, "spec", lambda spec: _whole_spec(spec, ALTERNATIVES[spec][0]),
+register(CONFORMANCE_TEST, "spec", lambda spec: whole_spec(spec, ALTERNATIVES[spec][0]),
          lambda spec: not (LEGACY and ALTERNATIVES[spec][1]))
-register(PUBLISHED_TEST, "spec", lambda spec: _whole_spec(spec, "seed"))
+register(PUBLISHED_TEST, "spec", lambda spec: whole_spec(spec, "seed"))
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,10 @@ import pytest
 from layers._compat import GENERATION
 from mutants import DEFAULT_BACKENDS
 from spec_tests.backend import BACKEND
-from spec_tests.harness.catalogue import spec_areas
 from spec_tests.harness.impls import load_impl
-from spec_tests.harness.pool import Job
 from spec_tests.harness.portable import ATTRIBUTE, declared_backends
 from tests.correct_layers import CORRECT_LAYERS, PROFILES
-from tests.pool_runs import pool_runs, register
+from tests.pool_runs import pool_runs, register, whole_spec
 from tests.support import REPO, run_spec, tail
 from tests.tiers import CORRECT_SAMPLE, FULL, full_unless
 
@@ -42,8 +40,7 @@ def _runs_here(spec: str) -> bool:
     return GENERATION in CORRECT_LAYERS[spec] and (BACKEND == "tensorflow" or BACKEND in _backends(spec))
 
 
-register(CONFORMANCE_TEST, "spec", lambda spec: Job(spec, tuple(spec_areas()), PROFILES.get(spec, "dense")),
-         _runs_here)
+register(CONFORMANCE_TEST, "spec", lambda spec: whole_spec(spec, PROFILES.get(spec, "dense")), _runs_here)
 
 
 @pytest.fixture(scope="module")
