@@ -278,3 +278,38 @@ def test_clauses_naming_the_same_fix_are_one_cause_whatever_their_messages():
     c = _clause("test_c", message="SpecFailure: b: expected x, seen y", hint="fix two")  # same message as b
     d = _clause("test_d", message="SpecFailure: d: expected p, seen q", hint="fix two")
     assert [len(cause.clauses) for cause in group([a, b, c, d])] == [4]
+
+
+def test_an_inner_dense_is_one_cause_under_every_layer_name():
+    """Paths that read my_layer/dense/kernel, whatever the layer's name, the weight and the container: one pitfall."""
+    messages = [
+        "SpecFailure: layer.kernel.path: expected inner_dense/kernel, seen inner_dense/dense/kernel",
+        "SpecFailure: scoped name of the kernel: expected head/kernel, seen head/dense/kernel",
+        "SpecFailure: backing variable name of the bias: expected inner_dense/bias:0, seen inner_dense/dense/bias:0",
+        "SpecFailure: backing variable name of the fourth layer's kernel: expected inner_dense_3/kernel:0, "
+        "seen inner_dense_3/dense_3/kernel:0",
+        "SpecFailure: paths of the weights in Sequential 'outer': expected ['outer/inner_dense/kernel', "
+        "'outer/inner_dense/bias'], seen ['outer/inner_dense/dense/kernel', 'outer/inner_dense/dense/bias']",
+    ]
+    clauses = [_clause(f"test_{i}", area="naming", message=message,
+                       pitfall_name=hints.find_hint("SpecFailure", message.split(": ", 1)[1]).name)
+               for i, message in enumerate(messages)]
+    (cause,) = group(clauses)
+    assert cause.text == "weights_of_an_inner_layer" and "add_weight" in cause.fix
+    # a weight of the wrong name is another mistake, not this one
+    assert hints.find_hint("SpecFailure", "layer.kernel.path: expected my_dense/kernel, seen my_dense/w") is None
+
+
+@FULL  # the naming and tutorial areas against the layer in a new process
+def test_a_layer_delegating_to_an_inner_dense_shows_one_naming_cause(tmp_path):
+    """tests/inner_dense_layer.py: every naming and tutorial failure is the one inner-layer cause."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "spec_tests.test_naming", "spec_tests.test_tutorial",
+                           "--impl", f"{REPO / 'tests' / 'inner_dense_layer.py'}:InnerDense", "-p", "no:randomly",
+                           "-p", "no:cacheprovider", "--spec-report", str(report)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads(report.read_text())
+    assert proc.returncode == 1 and data["totals"]["failed"] >= 10, proc.stdout[-3000:]
+    assert [cause["cause"] for cause in data["causes"]] == ["weights_of_an_inner_layer"], data["causes"]

@@ -238,6 +238,16 @@ HINTS: tuple[Hint, ...] = (
         "build the kernel with shape=(input_shape[-1], self.units) and compute inputs @ kernel (not kernel @ inputs)",
     ),
     Hint(
+        "weights_of_an_inner_layer",
+        # a weight path with one segment too many between the layer's name and the weight's, as an inner Dense
+        # (self.dense = keras.layers.Dense(...)) gives: expected my_layer/kernel, seen my_layer/dense/kernel
+        r"expected \[?'?([\w./]+?)/(\w+)(?::\d+)?'?[^\n]*?, seen \[?'?\1/[\w.]+/\2\b",
+        "the weights belong to an inner layer (e.g. self.dense = keras.layers.Dense(...)), so their paths carry "
+        "its name: my_layer/dense/kernel instead of my_layer/kernel",
+        "create the weights in this layer's own build(): self.kernel = self.add_weight(name=\"kernel\", ...) and "
+        "self.bias = self.add_weight(name=\"bias\", ...), rather than delegating to an inner Dense",
+    ),
+    Hint(
         "missing_weight_attribute",
         r"object has no attribute '(kernel|bias)'",
         "the layer has no public kernel or bias attribute: the weights are stored under other names, or build() "
