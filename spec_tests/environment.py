@@ -23,6 +23,8 @@ OPTIONS = "LAYER_SPEC_OPTIONS"
 XFAIL_FILE = "LAYER_SPEC_XFAIL_FILE"
 #: 1: advisories and platform outcomes count as failures, as --spec-strict.
 STRICT = "LAYER_SPEC_STRICT"
+#: A clause's time limit in seconds (pytest-timeout; 0: none), as --clause-timeout.
+CLAUSE_TIMEOUT = "LAYER_SPEC_CLAUSE_TIMEOUT"
 #: The command that reruns one cause's clauses (set by layer-spec check for its own reruns).
 RERUN = "LAYER_SPEC_RERUN"
 #: Set by the in-process API: a guest run leaves the host process's devices alone.
@@ -40,6 +42,7 @@ INI_KEYS = {
     OPTIONS: "layer_spec_options",
     XFAIL_FILE: "layer_spec_xfail_file",
     STRICT: "layer_spec_strict",
+    CLAUSE_TIMEOUT: "layer_spec_clause_timeout",
 }
 
 

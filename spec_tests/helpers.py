@@ -2,7 +2,8 @@
 
 Every assertion here fails with a message of the form
 ``<what>: expected <expected>, seen <seen>`` and, where a known pitfall fits,
-a ``hint:`` line on how to fix it.
+a ``hint:`` line on how to fix it. Each sets ``__tracebackhide__``: pytest's
+traceback shows the clause's line and the message, not the helper's frames.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class SpecFailure(AssertionError):
 
 
 def fail(what: str, expected, seen, hint: str | None = None):
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     message = f"{what}: expected {expected}, seen {seen}"
     if hint:
         message += f"\nhint: {hint}"
@@ -31,6 +33,7 @@ def fail(what: str, expected, seen, hint: str | None = None):
 
 def expect_that(condition: bool, what: str, expected, seen, hint: str | None = None) -> None:
     """Unless ``condition`` holds, the clause fails: ``<what>: expected <expected>, seen <seen>``."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     if not condition:
         fail(what, expected, seen, hint)
 
@@ -67,6 +70,7 @@ dtype_name = backend.dtype_name
 
 def assert_close(seen, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6, hint: str | None = None):
     """Element-wise closeness with a message naming the worst element."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     seen_np = to_numpy(seen).astype(np.float64)
     expected_np = np.asarray(to_numpy(expected), dtype=np.float64)
     if seen_np.shape != expected_np.shape:
@@ -87,12 +91,14 @@ def assert_close(seen, expected, what: str, rtol: float = 1e-5, atol: float = 1e
 
 
 def assert_shape(tensor, expected: tuple, what: str = "output shape", hint: str | None = None):
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     seen = tuple(tensor.shape)
     expect_that(seen == tuple(expected), what, tuple(expected), seen, hint)
 
 
 def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> None:
     """``seen`` has the shape, dtype and exact bytes of ``expected`` (no tolerance)."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     seen_np, expected_np = to_numpy(seen), to_numpy(expected)
     if seen_np.shape != expected_np.shape or seen_np.dtype != expected_np.dtype:
         fail(what, f"shape {expected_np.shape} {expected_np.dtype}", f"shape {seen_np.shape} {seen_np.dtype}", hint)
@@ -105,6 +111,7 @@ def assert_bit_identical(seen, expected, what: str, hint: str | None = None) -> 
 
 def assert_all_bit_identical(seen: list, expected: list, what: str, hint: str | None = None) -> None:
     """Two lists of arrays (e.g. ``get_weights()``) have the same length and bit-identical items."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     expect_that(len(seen) == len(expected), f"{what}: number of arrays", len(expected), len(seen), hint)
     for i, (s, e) in enumerate(zip(seen, expected)):
         assert_bit_identical(s, e, f"{what}: array {i}", hint)
@@ -124,6 +131,7 @@ def weight_names(layer) -> list[str]:
 
 def assert_weights_unchanged(layer, before: list[np.ndarray], what: str = "weights after the failed call"):
     """Every weight is bit-identical to ``before``, and no weight appeared or vanished."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     after = weight_values(layer)
     expect_that(len(after) == len(before), f"{what}: number of weights", len(before), len(after))
     for i, (b, a) in enumerate(zip(before, after)):
@@ -170,6 +178,7 @@ def variable_table(layer) -> list[tuple]:
 
 def weight_named(layer, name: str, hint: str | None = None):
     """The layer's one weight with this short name (``kernel`` is the variable, whatever ``layer.kernel`` returns)."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     found = [w for w in layer.weights if short_name(w) == name]
     if len(found) != 1:
         fail(f"weights named {name!r}", "exactly one", [short_name(w) for w in layer.weights], hint)
@@ -245,6 +254,7 @@ def _word_label(word) -> str:
 
 def succeed(action, what: str, expected: str, hint: str | None = None):
     """``action()``'s result; an exception becomes the clause's failure: ``<what>: expected <expected>, seen <error>``."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     try:
         return action()
     except Exception as exc:  # noqa: BLE001 - the failure is the finding
@@ -253,6 +263,7 @@ def succeed(action, what: str, expected: str, hint: str | None = None):
 
 def reload_model(model, path, layer_cls, what: str, hint: str | None = None):
     """``model`` saved to the ``.keras`` file ``path`` and loaded back (``layer_cls`` passed as a custom object)."""
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
 
     def round_trip():
         model.save(str(path))
@@ -275,6 +286,7 @@ def expect_raises(action, what: str = "the call", hint: str | None = None) -> Ex
 
     Which exception, and what its message names, is :func:`expect_raises_naming` (the SHOULD half).
     """
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     try:
         result = action()
     except Exception as exc:  # noqa: BLE001 - any exception is a refusal
@@ -288,6 +300,7 @@ def expect_raises_naming(action, raises, names=(), what: str = "the call", hint:
     ``names`` lists words the message must contain (case-insensitive); a word given as a tuple is a set
     of alternatives, any one of which suffices. Returns the exception.
     """
+    __tracebackhide__ = True  # pytest shows the clause's line and this message, not the helper
     types = raises if isinstance(raises, tuple) else (raises,)
     expected = " or ".join(t.__name__ for t in types)
     try:

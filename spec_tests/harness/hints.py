@@ -5,12 +5,10 @@ text (and optionally its type) with one line on what went wrong and one line on
 the usual fix. The table comes from the pitfalls users report (see the field
 notes) and from the errors Keras 3 and tf-keras 2 were measured to raise.
 
-As a pytest plugin part, this module appends ``hint: <what went wrong>. Usual
-fix: ...`` to a failing clause's failure text, unless the clause gave its own
-``hint:``; then the table's line is added as ``known pitfall: ...`` (the
-clause's hint is generic, the table's names the cause the clause quoted). It
-leaves both on the report (``spec_hint``, ``spec_pitfall``, and the entry's name, ``spec_pitfall_name``) for the
-report part, which groups failures by cause (:mod:`~spec_tests.harness.causes`).
+The reporter (:mod:`~spec_tests.harness.reporter`) adds ``hint: <what went wrong>. Usual fix: ...`` to a
+failing clause's error as a note, unless the clause gave its own ``hint:``; then the table's line is added as
+``known pitfall: ...`` (the clause's hint is generic, the table's names the cause the clause quoted). The entry's
+name is the clause's cause (:mod:`~spec_tests.harness.causes`).
 
 Order matters: the first match wins, so specific entries come before general
 ones (a weight created in ``call`` also makes output-shape inference fail, and
@@ -23,9 +21,7 @@ import dataclasses
 import re
 from typing import Callable
 
-import pytest
-
-from spec_tests.harness.text import exception_chain, exception_text, own_hint, strip_ansi, without_hint_lines
+from spec_tests.harness.text import exception_chain, exception_text, strip_ansi, without_hint_lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,6 +266,15 @@ HINTS: tuple[Hint, ...] = (
         "reduce_retracing=True",
     ),
     Hint(
+        "did_not_finish",
+        r"^Failed: Timeout \(>",
+        "the clause did not finish within its time limit: the layer's code runs in a loop that never ends, or is "
+        "very slow (the frame named under 'your code' is where it was)",
+        "end the loop in the code named under 'your code'; a layer that is only slow: raise the limit with "
+        "--clause-timeout SECONDS (LAYER_SPEC_CLAUSE_TIMEOUT, ini layer_spec_clause_timeout; 0: no limit)",
+        types=("Failed",),
+    ),
+    Hint(
         "platform_kernel_defect",
         # the spec's words for wrong values, in a dtype the platform probe found wrong on this machine
         r"(?<![A-Za-z0-9])(?:b?float16|float32|float64)\b[^\n]*: expected",
@@ -317,43 +322,4 @@ def hint_for_exception(exc: BaseException) -> str | None:
     return found.text() if found is not None else None
 
 
-def explain(exc: BaseException) -> tuple[str | None, str | None]:
-    """``(hint, pitfall)`` for a failure: the clause's own hint, else the table's; and the table's line as a
-    separate pitfall when the clause gave its own hint and the table names another cause."""
-    own, known = own_hint(exc), hint_for_exception(exc)
-    return own or known, known if own and known and known != own else None
-
-
-def _append_section(report, title: str, text: str) -> None:
-    longrepr = report.longrepr
-    if hasattr(longrepr, "addsection"):
-        longrepr.addsection(title, text)
-    elif isinstance(longrepr, str):
-        report.longrepr = f"{longrepr}\n{text}"
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    """Put the hint of a failed clause on its report, and in its failure text where the clause gave none.
-
-    tryfirst makes this an outer wrapper: it sees the final outcome, an xfail already applied.
-    """
-    from spec_tests.harness import catalogue, selection
-
-    report = yield
-    if call.excinfo is None or not report.failed or not isinstance(call.excinfo.value, Exception):
-        return report
-    if selection.active(item.config) is None or not catalogue.is_clause(item):
-        return report
-    hint, pitfall = explain(call.excinfo.value)
-    report.spec_hint, report.spec_pitfall = hint, pitfall
-    known = find_hint_for_exception(call.excinfo.value)
-    report.spec_pitfall_name = known.name if known is not None else None
-    if hint is not None and own_hint(call.excinfo.value) is None:
-        _append_section(report, "layer-spec hint", f"hint: {hint}")
-    elif pitfall:
-        _append_section(report, "layer-spec known pitfall", f"known pitfall: {pitfall}")
-    return report
-
-
-__all__ = ["HINTS", "Hint", "explain", "find_hint", "find_hint_for_exception", "hint_for", "hint_for_exception"]
+__all__ = ["HINTS", "Hint", "find_hint", "find_hint_for_exception", "hint_for", "hint_for_exception"]

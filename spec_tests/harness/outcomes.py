@@ -1,7 +1,7 @@
 """Outcomes and verdicts: the words a clause case and a run can end with (a leaf: it imports nothing).
 
 :mod:`~spec_tests.harness.results` computes them, :mod:`~spec_tests.harness.render` and
-:mod:`~spec_tests.harness.summary` show them.
+:mod:`~spec_tests.harness.reporter` show them.
 """
 
 #: How a clause case can end. ``advisory``: a SHOULD clause failed (it does not decide the verdict, unless strict).

@@ -1,7 +1,7 @@
 """Results: what one run of the spec on one implementation found, as plain data.
 
 One type, :class:`RunResult`, serves every reader: the end-of-run summary and
-the Markdown/JSON report (:mod:`~spec_tests.harness.report`), ``layer-spec``,
+the Markdown/JSON report (:mod:`~spec_tests.harness.reporter`), ``layer-spec``,
 the in-process runner (:mod:`~spec_tests.harness.runner`), the mutant meta test
 and the kill matrix. It holds one :class:`ClauseResult` per clause case, and
 derives from them the per-area table, the verdict and the causes
@@ -47,6 +47,7 @@ class ClauseResult:
     origin_type: str = ""  # the type of the exception raised there
     repro: str = ""  # a failure's standalone reproduction, as Python source (spec_tests/harness/repro.py)
     platform: str = ""  # what the rerun under the platform's reference configuration showed (attribution.py)
+    capability: str = ""  # the capability the clause checks ("" for the core contract: harness/capabilities.py)
 
     @property
     def name(self) -> str:
@@ -61,7 +62,7 @@ class ClauseResult:
                 "outcome": self.outcome, "hint": self.hint, "pitfall": self.pitfall, "message": self.message,
                 "phase": self.when, "reason": self.reason, "exception": self.exc_type,
                 "pitfall_name": self.pitfall_name, "origin": self.origin, "origin_exception": self.origin_type,
-                "repro": self.repro, "platform": self.platform}
+                "repro": self.repro, "platform": self.platform, "capability": self.capability}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClauseResult":
@@ -70,7 +71,8 @@ class ClauseResult:
                    when=data.get("phase", ""), reason=data.get("reason", ""), level=data.get("level", MUST),
                    exc_type=data.get("exception", ""), pitfall_name=data.get("pitfall_name"),
                    origin=data.get("origin", ""), origin_type=data.get("origin_exception", ""),
-                   repro=data.get("repro", ""), platform=data.get("platform", ""))
+                   repro=data.get("repro", ""), platform=data.get("platform", ""),
+                   capability=data.get("capability") or "")
 
 
 @dataclasses.dataclass

@@ -61,7 +61,7 @@ class _Grab:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
-        from spec_tests.harness.report import REPORTER
+        from spec_tests.harness.reporter import REPORTER
 
         reporter = session.config.pluginmanager.get_plugin(REPORTER)
         if reporter is not None and reporter.involved():
