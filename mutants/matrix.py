@@ -25,7 +25,7 @@ import time
 
 from mutants import all_mutants, spec_areas
 from spec_tests.harness.pool import Job, WorkerPool, default_workers
-from spec_tests.harness.results import RunResult
+from spec_tests.harness.records import RunResult
 
 EMPTY = "·"
 

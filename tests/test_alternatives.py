@@ -115,7 +115,7 @@ def test_published_tutorial_failures_carry_a_hint_naming_the_fix(published_tutor
 @pytest.mark.skipif(LEGACY, reason="Keras 3 only: on legacy Keras 2 the published layer passes, so no hint")
 @pytest.mark.xfail(strict=False, reason=(
     "clauses that catch the call's exception and fail with their own hint (test_dtypes mixed precision, "
-    "test_shapes, test_distribution) keep that hint: spec_tests/harness/hints.py appends the pitfall recognised from "
+    "test_shapes, test_distribution) keep that hint: spec_tests/harness/reporter.py adds the pitfall recognised from "
     "the exception only when the clause gave no hint, so they point at dtypes/shapes/strategy scope instead of "
     "add_weight"))
 def test_every_failing_clause_of_the_published_tutorial_names_the_fix(published_tutorial_run):

@@ -16,7 +16,7 @@ import pytest
 from spec_tests import generation
 from spec_tests.harness import capabilities, catalogue, selection
 from spec_tests.harness.render import render_markdown
-from spec_tests.harness.results import RunResult
+from spec_tests.harness.records import RunResult
 from tests.support import run_spec, tail
 from tests.tiers import FULL
 

@@ -1,4 +1,5 @@
-"""Tests of the causes: failed clauses grouped by the mistake behind them (``spec_tests/harness/causes.py``).
+"""Tests of the causes: failed clauses grouped by the mistake behind them (``spec_tests/harness/hints.py``; their text:
+``spec_tests/harness/reporter.py``).
 
 Unit tests on hand-made :class:`ClauseResult`s pin down the normalisation and the
 grouping rule; two end-to-end runs of ``layer-spec check`` in a fresh process pin
@@ -17,10 +18,10 @@ import textwrap
 import pytest
 
 from spec_tests.generation import LEGACY
-from spec_tests.harness import causes, cli, hints
-from spec_tests.harness.causes import Cause, cause_key, group, normalise
+from spec_tests.harness import cli, hints, reporter
+from spec_tests.harness.hints import Cause, cause_key, group, normalise
 from spec_tests.harness.render import render_markdown
-from spec_tests.harness.results import ClauseResult, RunResult
+from spec_tests.harness.records import ClauseResult, RunResult
 from tests.support import REPO
 from tests.tiers import FULL
 
@@ -73,7 +74,7 @@ def test_a_known_pitfall_is_one_cause_however_the_clauses_word_it():
 
 def test_a_report_saved_without_pitfall_names_still_groups_by_pitfall():
     old = _clause("test_a", hint=ADD_VARIABLE.text())
-    assert causes.pitfall_name(old) == ADD_VARIABLE.name
+    assert hints.pitfall_name(old) == ADD_VARIABLE.name
 
 
 def test_an_error_raised_in_the_implementation_groups_by_type_and_line():
@@ -145,7 +146,7 @@ def test_markdown_report_opens_with_the_causes():
 def test_terminal_lines_show_the_biggest_causes_in_full_and_the_rest_in_one_line():
     many = [Cause("message", f"ValueError: problem {i}", [_clause(f"test_{i}", message=f"ValueError: problem {i}")])
             for i in range(7)]
-    lines = causes.lines(many, "layer-spec check m:C --cause", full=5)
+    lines = reporter.cause_lines(many, "layer-spec check m:C --cause", full=5)
     assert sum(line.startswith(("1. ", "2. ", "3. ", "4. ", "5. ")) for line in lines) == 5
     assert f"   rerun: layer-spec check m:C --cause {many[0].slug}" in lines
     assert lines[-3].startswith("6. 1 clause in build: ValueError: problem 5 (cause valueerror-")
@@ -182,15 +183,15 @@ def test_origin_is_the_implementations_innermost_frame(tmp_path):
         except KeyError as inner:
             raise AssertionError("call: expected a result, seen KeyError") from inner
     except AssertionError as exc:
-        assert causes.origin_of(exc, frozenset({str(path.resolve())}), str(tmp_path)) == (
+        assert reporter.origin_of(exc, frozenset({str(path.resolve())}), str(tmp_path)) == (
             "KeyError", "impl_under_test.py:3 in helper")
-        assert causes.origin_of(exc, frozenset(), str(tmp_path)) == ("", "")
+        assert reporter.origin_of(exc, frozenset(), str(tmp_path)) == ("", "")
 
 
 def test_implementation_files_leave_keras_out():
     from layers.tutorial import MyDenseLayer
 
-    files = causes.implementation_files(MyDenseLayer)
+    files = reporter.implementation_files_of(MyDenseLayer)
     assert files == {os.path.realpath(REPO / "layers" / "tutorial.py")}
 
 

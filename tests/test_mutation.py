@@ -19,7 +19,7 @@ import pytest
 from layers._compat import GENERATION
 from spec_tests.backend import BACKEND
 from spec_tests.harness import mutate
-from spec_tests.harness.results import ClauseResult, RunResult
+from spec_tests.harness.records import ClauseResult, RunResult
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = json.loads((REPO / "tools" / "mutation" / "sample.json").read_text(encoding="utf-8"))["mutants"]

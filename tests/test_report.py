@@ -568,3 +568,65 @@ def test_check_legacy_sets_the_environment(monkeypatch):
         return
     assert cli.main(["check", "pkg:Layer", "--legacy"]) == 0
     assert seen["TF_USE_LEGACY_KERAS"] == "1"
+
+
+# --------------------------------------------------------------------------- pytest's own conventions
+
+CONVENTIONS = '''
+import pytest
+
+
+def test_passes():
+    """A clause that passes."""
+
+
+@pytest.mark.parametrize("case", [1, 2])
+def test_fails(case):
+    """A MUST clause that fails."""
+    raise AssertionError(f"units: expected {case}, seen 0\\nhint: store units as given")
+
+
+@pytest.mark.should
+def test_advises():
+    """A SHOULD clause that fails: an advisory."""
+    raise AssertionError("error class: expected ValueError, seen TypeError")
+'''
+
+
+def _conventions(pytester, tmp_path, *args):
+    pytester.path.joinpath("spec_tests").mkdir(exist_ok=True)
+    pytester.path.joinpath("spec_tests", "test_fake.py").write_text(CONVENTIONS)
+    return pytester.runpytest_inprocess("spec_tests/test_fake.py", "-p", "no:randomly",
+                                        "-o", f"cache_dir={tmp_path / 'cache'}", *args)
+
+
+def test_junitxml_has_one_testcase_per_clause_with_level_area_rule_and_hint(pytester, tmp_path):
+    """--junitxml: each clause a testcase, its level, area, rule (and for a failure its hint) as properties."""
+    import xml.etree.ElementTree as ET
+
+    result = _conventions(pytester, tmp_path, f"--junitxml={tmp_path / 'junit.xml'}")
+    result.assert_outcomes(passed=1, failed=2)
+    cases = {case.get("name"): case for case in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
+    assert sorted(cases) == ["test_advises", "test_fails[1]", "test_fails[2]", "test_passes"]
+
+    def properties(name):
+        return {prop.get("name"): prop.get("value") for prop in cases[name].iter("property")}
+
+    assert properties("test_passes") == {"level": "MUST", "area": "fake", "rule": "A clause that passes."}
+    assert properties("test_fails[1]")["hint"] == "store units as given"
+    assert cases["test_fails[1]"].find("failure") is not None
+    assert properties("test_advises")["level"] == "SHOULD"  # an advisory: skipped there, as in pytest's counts
+    assert cases["test_advises"].find("skipped") is not None
+
+
+def test_short_summary_names_failures_and_last_failed_reruns_only_them(pytester, tmp_path):
+    """pytest's FAILED lines are in the short summary; --lf reruns the failed clauses alone, advisories aside."""
+    first = _conventions(pytester, tmp_path)
+    first.stdout.fnmatch_lines(["*short test summary info*", "FAILED spec_tests/test_fake.py::test_fails[[]1[]] - *",
+                                "FAILED spec_tests/test_fake.py::test_fails[[]2[]] - *"])
+    first.stdout.fnmatch_lines(["*2 failed, 1 passed, 1 advisory*"])
+    again = _conventions(pytester, tmp_path, "--lf", "-v")
+    again.assert_outcomes(failed=2)
+    assert "test_passes" not in again.stdout.str() and "test_advises PASSED" not in again.stdout.str()
+    first_fail = _conventions(pytester, tmp_path, "-x")
+    first_fail.assert_outcomes(passed=1, failed=1)  # -x: the run stops at the first failed clause

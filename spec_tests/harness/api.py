@@ -1,7 +1,7 @@
 """The in-process API: check a class from Python, or run the clauses inside your own project's tests.
 
 * :func:`check` runs the spec on one class in this process and returns a
-  :class:`~spec_tests.harness.results.RunResult` (``.conforms``, ``.clauses``,
+  :class:`~spec_tests.harness.records.RunResult` (``.conforms``, ``.clauses``,
   ``.render_markdown()``), like scikit-learn's ``check_estimator``.
 * :func:`parametrize_with_clauses` is a ``pytest.mark.parametrize`` over
   (class, clause) pairs, like scikit-learn's ``parametrize_with_checks``: each
@@ -23,7 +23,7 @@ import tempfile
 
 from spec_tests import environment
 from spec_tests.harness.catalogue import DEFAULT_PROFILE, iter_areas
-from spec_tests.harness.results import RunResult
+from spec_tests.harness.records import RunResult
 
 #: Set while the spec runs inside someone else's process: spec_tests/conftest.py then leaves the devices alone.
 KEEP_DEVICES_ENV = environment.KEEP_DEVICES

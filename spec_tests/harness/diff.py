@@ -13,7 +13,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from spec_tests.harness.results import ClauseResult, RunResult
+from spec_tests.harness.records import ClauseResult, RunResult
 
 _BAD = ("failed",)
 

@@ -70,7 +70,7 @@ def _env(backend: str) -> dict:
 def run_spec(args, backend: str, folder: Path, extra: list[str]) -> dict:
     """One pytest run on ``backend``: ``{"backend", "result" (RunResult or None), "exit", "message", "seconds"}``."""
     from spec_tests.harness.commands import pytest_command
-    from spec_tests.harness.results import RunResult
+    from spec_tests.harness.records import RunResult
 
     report = folder / f"{backend}.json"
     command = pytest_command(argparse.Namespace(**{**vars(args), "report": str(report)}), ["-q", "-p", "no:randomly",

@@ -30,7 +30,7 @@ import threading
 from pathlib import Path
 
 from spec_tests import environment
-from spec_tests.harness.results import RunResult
+from spec_tests.harness.records import RunResult
 from spec_tests.harness.runner import PACKAGE_PARENT
 
 # Environment a worker must not inherit from an outer pytest run.

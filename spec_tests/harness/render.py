@@ -10,9 +10,8 @@ Pure functions of plain data: the report part writes what they return, and
 
 from __future__ import annotations
 
-from spec_tests.harness.causes import RULE
+from spec_tests.harness.hints import RULE
 from spec_tests.harness.capabilities import render_capabilities
-from spec_tests.harness.outcomes import OPTIONAL_COLUMNS, OUTCOMES
 
 
 def _cell(text) -> str:
@@ -49,7 +48,7 @@ def _count(number: int, one: str, many: str) -> str:
 
 
 def _cause_sections(title: str, causes: list, what: tuple[str, str]) -> list[str]:
-    """One section per cause (the dicts of :meth:`causes.Cause.as_dict`), biggest first."""
+    """One section per cause (the dicts of :meth:`hints.Cause.as_dict`), biggest first."""
     total = sum(cause["count"] for cause in causes)
     out = [f"## {title}", "", f"{_count(total, *what)}, {_count(len(causes), 'cause', 'causes')}, most clauses "
            f"first; {RULE}.", ""]
@@ -124,7 +123,7 @@ def _platform_section(data: dict) -> list[str]:
 
 def render_markdown(data: dict) -> str:
     impl, versions, profile = data["implementation"], data["versions"], data["profile"]
-    columns = [key for key in OUTCOMES if key not in OPTIONAL_COLUMNS or data["totals"].get(key)]
+    columns = data.get("columns") or list(data["totals"])  # a report saved before "columns": every outcome
     out = [
         f"# Conformance report: `{impl['class']}`",
         "",

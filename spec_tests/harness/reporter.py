@@ -7,10 +7,10 @@ One clause failure, from the assertion to the printed cause, passes through thre
 2. this module's :func:`pytest_runtest_makereport` (the spec's only makereport hook) looks the exception chain up
    in the table of known pitfalls (:mod:`~spec_tests.harness.hints`), attaches the rule, the hint and the layer's
    own frames to the exception as notes (``BaseException.add_note``: pytest prints them under the error) before
-   pytest builds the failure's text, then builds the clause's record (:class:`~spec_tests.harness.results.ClauseResult`)
+   pytest builds the failure's text, then builds the clause's record (:class:`~spec_tests.harness.records.ClauseResult`)
    and puts it on the report's ``user_properties`` (it travels with the report through pytest-xdist);
 3. :class:`ConformanceReporter` (on the xdist controller too) gathers the records; at the end of the run the causes
-   (:mod:`~spec_tests.harness.causes`), the per-area table and the verdict are printed from them after pytest's own
+   (:func:`~spec_tests.harness.hints.group`), the per-area table and the verdict are printed from them after pytest's own
    summary, and written by ``--spec-report`` (:mod:`~spec_tests.harness.render`).
 
 pytest's conventions stay: the short test summary names failures (``FAILED``), ``--lf``/``--ff``/``-x``/``-k``
@@ -39,6 +39,7 @@ Dormant unless the run involves the spec.
 from __future__ import annotations
 
 import datetime
+import inspect
 import json
 import os
 import platform
@@ -54,7 +55,6 @@ from spec_tests.harness import (
     attribution,
     capabilities,
     catalogue,
-    causes,
     hints,
     options,
     render,
@@ -64,8 +64,7 @@ from spec_tests.harness import (
     xfail,
 )
 from spec_tests.harness.catalogue import SHOULD
-from spec_tests.harness.outcomes import CONFORMS, DOES_NOT_CONFORM, OUTCOMES
-from spec_tests.harness.results import ClauseResult, RunResult
+from spec_tests.harness.records import CONFORMS, DOES_NOT_CONFORM, OUTCOMES, ClauseResult, RunResult
 from spec_tests.harness.text import HINT_LINE, exception_chain, exception_text, own_hint, strip_ansi
 
 #: The plugin name under which the reporter is registered (the runner looks it up).
@@ -179,7 +178,7 @@ def failure_message(exc: BaseException) -> str:
 def implementation_files(config, state) -> frozenset:
     known = config.stash.setdefault(_FILES_KEY, {})
     if state.id not in known:
-        known[state.id] = causes.implementation_files(state.cls)
+        known[state.id] = implementation_files_of(state.cls)
     return known[state.id]
 
 
@@ -201,6 +200,40 @@ def own_frames(exc: BaseException, files: frozenset) -> list[str]:
             lines.append(f"{_shown(frame.filename)}:{frame.lineno} in {frame.name}"
                          + (f"\n    {frame.line.strip()}" if frame.line else ""))
     return lines[-MAX_FRAMES:]
+
+
+def implementation_files_of(cls) -> frozenset[str]:
+    """The files that define ``cls`` and its bases, Keras's and Python's own left out: the implementation's code."""
+    files = set()
+    for klass in getattr(cls, "__mro__", ()):
+        if klass.__module__.split(".")[0] in ("builtins", "abc", "keras", "tf_keras", "tensorflow", "typing"):
+            continue
+        try:
+            source = inspect.getsourcefile(klass)
+        except (TypeError, OSError):
+            continue
+        if source:
+            files.add(os.path.realpath(source))
+    return frozenset(files)
+
+
+def origin_of(exc: BaseException, files: frozenset[str], base: str = "") -> tuple[str, str]:
+    """``(type, "path:line in func")`` of the innermost frame in ``files`` where the chain of ``exc`` passed.
+
+    The first exception of the chain (outermost first) whose traceback runs through the implementation wins;
+    ``path`` is relative to ``base`` when inside it. ``("", "")`` when the implementation raised nothing.
+    """
+    for link in exception_chain(exc):
+        frames = [(frame.f_code, line) for frame, line in traceback.walk_tb(link.__traceback__)
+                  if os.path.realpath(frame.f_code.co_filename) in files]
+        if frames:
+            code, line = frames[-1]
+            path = os.path.realpath(code.co_filename)
+            if base:
+                relative = os.path.relpath(path, os.path.realpath(base))
+                path = path if relative.startswith("..") else relative
+            return type(link).__name__, f"{path}:{line} in {code.co_name}"
+    return "", ""
 
 
 def _failing(call) -> BaseException | None:
@@ -246,7 +279,7 @@ def _clause_record(item, report, exc: BaseException | None) -> ClauseResult:
         record.outcome, record.when = "failed", report.when
         record.hint, record.pitfall, record.pitfall_name = explain(exc)
         record.exc_type = type(exc).__name__
-        record.origin_type, record.origin = causes.origin_of(
+        record.origin_type, record.origin = origin_of(
             exc, implementation_files(item.config, state), str(item.config.invocation_params.dir))
         record.message = failure_message(exc)
         if timed_out(exc):
@@ -498,6 +531,47 @@ class ConformanceReporter:
 # one capability table, and one verdict line each. So the last screen of a run answers "what is wrong, and how do I
 # fix it".
 
+#: How many causes the terminal shows in full; the others get one line each.
+SHOWN_IN_FULL = 5
+
+
+def _clip(text: str, width: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + _PLACEHOLDER
+
+
+def describe(causes: list, one: str = "failed clause", many: str = "failed clauses") -> str:
+    """``67 failed clauses, 1 cause (most clauses first)``."""
+    total = sum(len(cause.clauses) for cause in causes)
+    return (f"{total} {one if total == 1 else many}, {len(causes)} cause{'s' if len(causes) != 1 else ''}"
+            " (most clauses first)")
+
+
+def cause_lines(causes: list, rerun_prefix: str = "", full: int = SHOWN_IN_FULL) -> list[str]:
+    """The causes as terminal lines: the first ``full`` in detail, then one line each."""
+    out: list[str] = []
+    for number, cause in enumerate(causes, 1):
+        areas = ", ".join(cause.areas())
+        count = f"{len(cause.clauses)} clause{'s' if len(cause.clauses) != 1 else ''}"
+        if number > full:
+            out.append(f"{number}. {count} in {areas}: {_clip(cause.title, 160)} (cause {cause.slug})")
+            continue
+        rep = cause.representative
+        out.append(f"{number}. {count} in {areas}")
+        out.append(f"   cause: {_clip(cause.title)}")
+        if cause.origin and cause.kind != "raised":
+            out.append(f"   raised at {cause.origin}")
+        out.append(f"   e.g. {rep.area}::{rep.name}")
+        out.append(f"        {_clip(rep.first_line)}")
+        if cause.fix:
+            out.append(f"   fix: {_clip(cause.fix, 400)}")
+        if rerun_prefix:
+            out.append(f"   rerun: {cause.rerun(rerun_prefix)}")
+    if len(causes) > full:
+        out.append(f"(the last {len(causes) - full} in short: the report, --spec-report, has each in full)")
+    return out
+
+
 _ADVISORY_NOTE = ("; advisories are failed SHOULD clauses: they do not decide the verdict (--spec-strict makes "
                   "them count)")
 
@@ -525,12 +599,12 @@ def _write_causes(tr, result, suffix: str) -> None:
     if failed or advisory:
         tr.write_sep("=", f"layer-spec causes{suffix}")
     if failed:
-        tr.write_line(causes.describe(failed), bold=True, red=True)
-        for line in causes.lines(failed, result.rerun):
+        tr.write_line(describe(failed), bold=True, red=True)
+        for line in cause_lines(failed, result.rerun):
             tr.write_line(line)
     if advisory:
-        tr.write_line(causes.describe(advisory, "advisory", "advisories") + _ADVISORY_NOTE, yellow=True)
-        for line in causes.lines(advisory, result.rerun):
+        tr.write_line(describe(advisory, "advisory", "advisories") + _ADVISORY_NOTE, yellow=True)
+        for line in cause_lines(advisory, result.rerun):
             tr.write_line(line)
 
 
@@ -650,5 +724,6 @@ def write_unmatched(tr, unmatched) -> None:
         tr.write_line(f"  {entry.where}: {entry.pattern}")
 
 
-__all__ = ["DEFAULT_CLAUSE_TIMEOUT", "RECORD", "REPORTER", "ConformanceReporter", "clause_timeout", "failure_message",
-           "implementation_files", "own_frames", "record_of", "write", "write_unmatched"]
+__all__ = ["DEFAULT_CLAUSE_TIMEOUT", "RECORD", "REPORTER", "SHOWN_IN_FULL", "ConformanceReporter", "cause_lines",
+           "clause_timeout", "describe", "failure_message", "implementation_files", "implementation_files_of", "notes",
+           "origin_of", "own_frames", "record_of", "write", "write_unmatched"]

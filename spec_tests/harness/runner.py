@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from spec_tests.harness.catalogue import SPEC_DIR, area_of, spec_areas
-from spec_tests.harness.results import RunResult
+from spec_tests.harness.records import RunResult
 
 #: The folder that holds the ``spec_tests`` package: the rootdir of every run, so ids read ``spec_tests/...``.
 PACKAGE_PARENT = SPEC_DIR.parent

@@ -1,11 +1,11 @@
-"""Results: what one run of the spec on one implementation found, as plain data.
+"""Records: what one run of the spec on one implementation found, as plain data, and the words it ends with.
 
 One type, :class:`RunResult`, serves every reader: the end-of-run summary and
 the Markdown/JSON report (:mod:`~spec_tests.harness.reporter`), ``layer-spec``,
 the in-process runner (:mod:`~spec_tests.harness.runner`), the mutant meta test
 and the kill matrix. It holds one :class:`ClauseResult` per clause case, and
 derives from them the per-area table, the verdict and the causes
-(:mod:`~spec_tests.harness.causes`). It round-trips through
+(:func:`~spec_tests.harness.hints.group`). It round-trips through
 JSON (:meth:`RunResult.to_dict`, :meth:`RunResult.from_dict`): that is the
 ``--spec-report x.json`` format and the worker protocol of the runner pool.
 """
@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 
-from spec_tests.harness import causes as causes_
+from spec_tests.harness import hints
 from spec_tests.harness.catalogue import MUST, area_sort_key
 
-from spec_tests.harness.outcomes import (  # noqa: F401 - re-exported: results is where readers look for them
-    CONFORMS,
-    DOES_NOT_CONFORM,
-    INCOMPLETE,
-    NO_VERDICT,
-    OPTIONAL_COLUMNS,
-    OUTCOMES,
-)
+#: How a clause case can end. ``advisory``: a SHOULD clause failed (it does not decide the verdict, unless strict).
+#: ``platform``: a MUST clause failed on this machine and passed when rerun under the platform's reference
+#: configuration (harness/attribution.py): a defect of the platform's kernels, not of the layer (it does not decide
+#: the verdict, unless strict).
+OUTCOMES = ("passed", "failed", "advisory", "platform", "xfailed", "skipped")
+#: Outcomes a table shows only when some clause has them.
+OPTIONAL_COLUMNS = ("platform",)
+#: The words a verdict can be.
+CONFORMS, DOES_NOT_CONFORM, INCOMPLETE, NO_VERDICT = "CONFORMS", "DOES NOT CONFORM", "INCOMPLETE", "NO VERDICT"
 
 
 @dataclasses.dataclass
@@ -138,9 +139,9 @@ class RunResult:
         """Whether ``area`` rejected the implementation: at least one of its clauses failed (advisories do not)."""
         return bool(self.failed_in(area))
 
-    def causes(self, outcome: str = "failed") -> list[causes_.Cause]:
+    def causes(self, outcome: str = "failed") -> list[hints.Cause]:
         """The failed clauses (or, with ``"advisory"``, the advisories) grouped by cause, biggest first."""
-        return causes_.group(self.of(outcome))
+        return hints.group(self.of(outcome))
 
     def ran(self, area: str) -> int:
         return sum(self.area_counts(area).values())
@@ -228,6 +229,7 @@ class RunResult:
             "causes": [cause.as_dict(self.rerun) for cause in self.causes()],
             "advisory_causes": [cause.as_dict(self.rerun) for cause in self.causes("advisory")],
             "totals": self.totals(),
+            "columns": self.columns(),
             "areas": [{"area": area, **row} for area, row in self.areas().items()],
             "failed": [clause.as_dict() for clause in self.of("failed")],
             "advisories": [clause.as_dict() for clause in self.of("advisory")],
@@ -272,4 +274,5 @@ class RunResult:
         )
 
 
-__all__ = ["CONFORMS", "ClauseResult", "DOES_NOT_CONFORM", "INCOMPLETE", "NO_VERDICT", "OUTCOMES", "RunResult"]
+__all__ = ["CONFORMS", "ClauseResult", "DOES_NOT_CONFORM", "INCOMPLETE", "NO_VERDICT", "OPTIONAL_COLUMNS", "OUTCOMES",
+           "RunResult"]
