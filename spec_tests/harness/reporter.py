@@ -538,7 +538,7 @@ SHOWN_IN_FULL = 5
 
 def _clip(text: str, width: int = 220) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + _PLACEHOLDER
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def describe(causes: list, one: str = "failed clause", many: str = "failed clauses") -> str:
