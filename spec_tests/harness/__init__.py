@@ -14,14 +14,13 @@ module             its one job
 ``portable``       which backends a layer runs on; one message where it cannot
 ``catalogue``      the profiles, the areas in reading order, levels, capabilities, the clauses
 ``capabilities``   claimed x what Keras's Dense has here: which capability clauses run; their table
-``hints``          recognise known pitfalls and append their fix to a failure
+``hints``          what mistake a failure shows: the known pitfalls, and failures grouped by cause
 ``xfail``          ``--xfail-file`` (known failures) and ``--xfail-write`` (a baseline)
-``report``         gather outcomes into one result per implementation; write the report file
-``summary``        the end of a run in the terminal: causes, tables, verdicts
-``causes``         group failed clauses by the mistake behind them
+``reporter``       one record per clause (notes on a failure), a time limit per clause, the records into one
+                   result per implementation, the end of a run in the terminal, the report file
 ``rerun``          ``--spec-cause``: rerun the clauses of one cause of the last run
-``results``        the result types: one clause case, one run
-``render``         results as the Markdown (and combined JSON) report
+``records``        the record types (one clause case, one run) and the outcome and verdict words
+``render``         records as the Markdown (and combined JSON) report
 ``repro``          a failed clause's standalone reproduction, and running it outside pytest
 ``diff``           ``layer-spec diff``: regressions and fixes between two saved reports
 ``runner``         one in-process run of the spec, returned as a result
