@@ -67,11 +67,20 @@ def test_every_area_module_is_in_the_catalogue():
 
 
 def test_clauses_are_listed_in_reading_order():
-    """``iter_areas`` walks the areas in the catalogue's order, and every clause has a rule."""
-    areas = list(catalogue.iter_areas())
+    """``iter_areas`` walks the areas in the catalogue's order, and every clause has a rule; its clauses are what
+    pytest collects (no benchmark), with each case counted once and a level and seed cases that fit its cases."""
+    errors = []
+    areas = list(catalogue.iter_areas(errors))
+    assert not errors, f"spec modules that failed to collect: {errors}"
     assert [area.name for area in areas] == list(catalogue.AREAS)
-    nameless = [clause.id for area in areas for clause in area.clauses if not clause.rule]
+    clauses = [clause for area in areas for clause in area.clauses]
+    nameless = [clause.id for clause in clauses if not clause.rule]
     assert not nameless, f"clauses without a docstring rule: {nameless}"
+    assert len({clause.id for clause in clauses}) == len(clauses), "a clause listed twice"
+    odd = [clause for clause in clauses if clause.level not in ("MUST", "SHOULD", "MUST/SHOULD") or clause.cases < 1
+           or not 0 <= clause.seed_cases <= clause.cases or clause.seed != (clause.seed_cases > 0)]
+    assert not odd, f"clauses whose level, cases or seed cases do not fit: {odd}"
+    assert not [clause for clause in clauses if "benchmark" in clause.area], "a benchmark listed as a clause"
 
 
 @pytest.mark.parametrize("item, area", [
