@@ -1,9 +1,17 @@
-"""The layout: clauses in front, the harness behind them, and the catalogue as the one list of areas."""
+"""The layout: clauses in front, the harness behind them, the catalogue as the one list of areas, and CI as what
+a user types (the README's quick start, ``noxfile.py``, ``.ci/run`` and the GitHub workflow agree)."""
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import importlib.util
+import json
 import re
+import shlex
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -37,7 +45,7 @@ def test_top_of_spec_tests_holds_only_clauses_and_what_they_use():
 
 
 @pytest.mark.parametrize("path", HARNESS, ids=lambda p: str(p.relative_to(SPEC)))
-def test_harness_module_is_short_and_says_its_job(path):
+def test_harness_module_says_its_job(path):
     """Every harness module opens with a docstring that says its one job (modules are cut by job, not by size)."""
     text = path.read_text(encoding="utf-8")
     doc = ast.get_docstring(ast.parse(text))
@@ -59,11 +67,20 @@ def test_every_area_module_is_in_the_catalogue():
 
 
 def test_clauses_are_listed_in_reading_order():
-    """``iter_areas`` walks the areas in the catalogue's order, and every clause has a rule."""
-    areas = list(catalogue.iter_areas())
+    """``iter_areas`` walks the areas in the catalogue's order, and every clause has a rule; its clauses are what
+    pytest collects (no benchmark), with each case counted once and a level and seed cases that fit its cases."""
+    errors = []
+    areas = list(catalogue.iter_areas(errors))
+    assert not errors, f"spec modules that failed to collect: {errors}"
     assert [area.name for area in areas] == list(catalogue.AREAS)
-    nameless = [clause.id for area in areas for clause in area.clauses if not clause.rule]
+    clauses = [clause for area in areas for clause in area.clauses]
+    nameless = [clause.id for clause in clauses if not clause.rule]
     assert not nameless, f"clauses without a docstring rule: {nameless}"
+    assert len({clause.id for clause in clauses}) == len(clauses), "a clause listed twice"
+    odd = [clause for clause in clauses if clause.level not in ("MUST", "SHOULD", "MUST/SHOULD") or clause.cases < 1
+           or not 0 <= clause.seed_cases <= clause.cases or clause.seed != (clause.seed_cases > 0)]
+    assert not odd, f"clauses whose level, cases or seed cases do not fit: {odd}"
+    assert not [clause for clause in clauses if "benchmark" in clause.area], "a benchmark listed as a clause"
 
 
 @pytest.mark.parametrize("item, area", [
@@ -169,3 +186,121 @@ def test_no_unfilled_figure_in_the_readme_or_docs():
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if PLACEHOLDER.search(line)]
     assert not found, "placeholders where a measured figure belongs:\n" + "\n".join(found)
+
+
+# --------------------------------------------------------------------------- CI is what a user types
+
+
+def _quick_start() -> list[list[str]]:
+    """The README's quick-start code block: one list of words per command, each ``&&``-joined part apart."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            commands += [shlex.split(part) for part in line.split("&&")]
+    return commands
+
+
+class _Session:
+    """A stand-in for ``nox.Session`` that records what a session would install and run."""
+
+    def __init__(self):
+        self.calls = []
+
+    def install(self, *args, **kwargs):
+        self.calls.append(("install", args, kwargs.get("env")))
+
+    def run(self, *args, env=None, **kwargs):
+        self.calls.append(("run", args, env))
+
+
+def _noxfile(monkeypatch, tmp_path) -> types.ModuleType:
+    """``noxfile.py``, imported with a stand-in ``nox`` module (nox is CI's tool, not a test dependency)."""
+    nox = types.ModuleType("nox")
+    nox.options = types.SimpleNamespace()
+    nox.Session = _Session
+    nox.session = lambda *args, **kwargs: (lambda function: function)
+    monkeypatch.setitem(sys.modules, "nox", nox)
+    spec = importlib.util.spec_from_file_location("noxfile", REPO / "noxfile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "_BUILD_LOCK", tmp_path / "install.lock")
+    return module
+
+
+def _calls(noxfile, name: str) -> list:
+    session = _Session()
+    getattr(noxfile, name)(session)
+    return session.calls
+
+
+def test_readme_quick_start_is_what_ci_runs_first(monkeypatch, tmp_path):
+    """keras3_tensorflow installs with the README's install command, then runs the README's commands as written:
+    ``pytest`` and ``pytest tests`` (the words a user types, not ``python -m pytest``), before anything else."""
+    commands = _quick_start()
+    install = [words for words in commands if words[:2] == ["pip", "install"]]
+    tests = [words for words in commands if words[:1] == ["pytest"]]
+    assert len(install) == 1 and tests == [["pytest"], ["pytest", "tests"]], f"README's quick start: {commands}"
+    calls = _calls(_noxfile(monkeypatch, tmp_path), "keras3_tensorflow")
+    assert calls[0][:2] == ("install", tuple(install[0][2:])), f"expected {install[0]} first, seen {calls[0]}"
+    runs = [args for kind, args, _ in calls if kind == "run"]
+    assert [list(args) for args in runs[:2]] == tests, f"expected the README's {tests} first, seen {runs[:2]}"
+
+
+def test_every_session_installs_the_package_and_runs_pytest_under_its_generation(monkeypatch, tmp_path):
+    """Each nox session installs the package with the README's extras into its own venv, runs pytest in it (every
+    pytest command under the session's generation and backend), and no session is left out of CI or the workflow."""
+    noxfile = _noxfile(monkeypatch, tmp_path)
+    sessions = noxfile.nox.options.sessions
+    assert sessions == ["keras3_tensorflow", "keras3_jax", "keras3_torch", "keras2"]
+    for name in sessions:
+        calls = _calls(noxfile, name)
+        assert calls[0][:2] == ("install", noxfile.INSTALL), f"{name}: expected the README's install first: {calls}"
+        runs = [(args, env) for kind, args, env in calls if kind == "run" and args[0] == "pytest"]
+        assert runs, f"{name} runs no pytest command"
+        generation = {"keras2": "1"}.get(name)
+        for args, env in runs:
+            assert env.get("TF_USE_LEGACY_KERAS") == generation, f"{name}: {args} runs under {env}"
+            assert env.get("KERAS_BACKEND") == (None if generation else name.split("_")[1]), f"{name}: {env}"
+    ci_run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    workflow = (REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    matrix = re.search(r"session: \[([^\]]*)\]", workflow)
+    assert matrix and [s.strip() for s in matrix.group(1).split(",")] == sessions, "the workflow's matrix differs"
+    assert "nox -s ${{ matrix.session }}" in workflow
+    assert not [name for name in sessions if name not in ci_run], ".ci/run leaves a session out"
+    assert "python -m pytest" not in ci_run, ".ci/run runs a command the README does not give"
+
+
+def test_the_benchmarks_and_both_tiers_run_somewhere(monkeypatch, tmp_path):
+    """The matrix loses no step: the benchmarks run once untimed, the full tier on each generation, the JAX and
+    torch backends each on the keras.ops layer."""
+    noxfile = _noxfile(monkeypatch, tmp_path)
+    runs = {name: [" ".join(args) for kind, args, _ in _calls(noxfile, name) if kind == "run"]
+            for name in noxfile.nox.options.sessions}
+    assert "pytest -p no:cacheprovider --benchmark-disable -m spec_benchmark -q" in runs["keras3_tensorflow"]
+    assert "pytest tests --full -m full -n 2" in runs["keras3_tensorflow"]
+    assert [run for run in runs["keras2"] if run.startswith("pytest tests --full")]
+    assert "python -m pip install --quiet torch==2.13.0" in runs["keras3_torch"]
+    for name in ("keras3_jax", "keras3_torch"):
+        assert "pytest -p no:cacheprovider --impl layers:OpsDense" in runs[name], runs[name]
+
+
+def test_an_editable_install_puts_the_checkout_on_sys_path(tmp_path):
+    """``pip install -e .`` makes the checkout importable through ``sys.path`` (a ``.pth`` line), where pytest looks
+    for a plugin's package to rewrite its asserts. An import hook instead made ``pytest`` (the README's command)
+    import ``spec_tests`` and ``layers`` unrewritten, unlike ``python -m pytest``, and a nested run then warned
+    "Module already imported so cannot be rewritten" (a failure of ``pytest tests`` in a fresh clone)."""
+    # the installed distribution's record (an egg-info at the checkout's root may be found first, without one)
+    records = [dist.read_text("direct_url.json") or "{}"
+               for dist in importlib.metadata.distributions(name="keras-dense-layer-spec")]
+    if not any(json.loads(record).get("dir_info", {}).get("editable") for record in records):
+        pytest.skip("the package is not installed in editable mode (a plain checkout, or a wheel)")
+    probe = "import importlib.machinery as m; spec = m.PathFinder.find_spec('spec_tests'); print(spec and spec.origin)"
+    seen = subprocess.run([sys.executable, "-I", "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    expected = str(REPO / "spec_tests" / "__init__.py")
+    assert seen != "None" and Path(seen) == Path(expected), (
+        f"sys.path search for spec_tests from a fresh interpreter: expected {expected}, seen {seen}; reinstall with "
+        "the README's command (pip install -e \".[test,legacy,jax]\") after pulling pyproject.toml's package-dir")

@@ -8,8 +8,9 @@ list of its own: the plugin (which clause belongs to which area), the report
 * An **area** is one clause module, ``spec_tests/test_<area>.py``; the areas
   are read in the order a layer is built and then used (:data:`AREAS`).
 * A **clause** is one test function of an area module (a parametrized clause
-  has several cases, but is one clause). :func:`iter_clauses` lists them
-  without running anything.
+  has several cases, but is one clause). :func:`iter_clauses` lists them as
+  pytest collects them (``--collect-only``, nothing runs): their levels and
+  cases are what pytest's items say, not read from the decorators.
 * A clause's **level** is MUST (the default: a working program depends on what
   it checks) or SHOULD (marked ``@pytest.mark.should``: the form of a refusal,
   or good practice no caller depends on). Only MUST failures decide the verdict.
@@ -18,13 +19,13 @@ list of its own: the plugin (which clause belongs to which area), the report
   says what each means and where Keras's ``Dense`` has it. Its clauses run only
   for a layer that claims it (:func:`spec_tests.harness.selection.claimed_capabilities`).
 
-Importing this module imports neither TensorFlow nor a spec module.
+Importing this module imports neither TensorFlow nor a spec module (listing the clauses does).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import functools
 import inspect
 from pathlib import Path
 from typing import Iterator
@@ -204,20 +205,21 @@ def capability_of(item) -> str | None:
     return str(mark.args[0]) if mark is not None and mark.args else None
 
 
-# --------------------------------------------------------------------------- the clauses, read without running
+# --------------------------------------------------------------------------- the clauses, from pytest's collection
 
 
 @dataclasses.dataclass
 class Clause:
-    """One clause function: where it lives, its rule, and how many parametrized cases it has."""
+    """One clause function: where it lives, its rule, and how many parametrized cases pytest collects of it."""
 
     area: str
     name: str  # the function name, or Class::method
     rule: str
     cases: int
-    seed: bool  # also part of the seed profile's contract
+    seed: bool  # also part of the seed profile's contract (at least one of its cases)
     line: int
     level: str = MUST  # MUST, SHOULD, or "MUST/SHOULD" when only some parametrized cases are SHOULD
+    seed_cases: int = 0  # how many of its cases belong to the seed profile's contract
 
     @property
     def id(self) -> str:
@@ -233,87 +235,95 @@ class Area:
     clauses: list
 
 
-def _marks(obj) -> list:
-    marks = getattr(obj, "pytestmark", [])
-    return list(marks) if isinstance(marks, (list, tuple)) else [marks]
+def _first_paragraph(obj) -> str:
+    doc = inspect.getdoc(obj) if obj is not None else None
+    return " ".join(doc.split("\n\n", 1)[0].split()) if doc else ""
 
 
-def _has_mark(obj, name: str) -> bool:
-    return any(mark.name == name for mark in _marks(obj))
+class _Collected:
+    """A pytest plugin for a ``--collect-only`` run: keeps what each collected clause is (its area, function, rule,
+    level and seed markers, read through pytest's own item API), and the modules that failed to collect."""
+
+    def __init__(self):
+        self.cases: list[tuple[str, str, str, int, str, bool]] = []  # area, name, rule, line, level, seed
+        self.summaries: dict[str, str] = {}
+        self.errors: list[tuple[str, str]] = []
+
+    def pytest_itemcollected(self, item):  # every item, before any selection of the run deselects one
+        if not is_clause(item):
+            return
+        area = area_of(item)
+        cls = getattr(item, "cls", None)
+        name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
+        self.summaries.setdefault(area, _first_paragraph(getattr(item, "module", None)))
+        self.cases.append((area, f"{cls.__name__}::{name}" if cls is not None else name,
+                           clause_rule(getattr(item, "function", None)), item.location[1] or 0, level_of(item),
+                           item.get_closest_marker(SEED_MARKER) is not None))
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
+            why = lines[-1].removeprefix("E").strip() if lines else "collection failed"
+            self.errors.append((report.nodeid.replace("/", ".").removesuffix(".py"), why))
+
+    def areas(self, names) -> list[Area]:
+        clauses: dict[tuple[str, str], Clause] = {}
+        for area, name, rule, line, level, seed in self.cases:
+            clause = clauses.get((area, name))
+            if clause is None:
+                clauses[(area, name)] = Clause(area, name, rule, 1, seed, line, level, int(seed))
+                continue
+            clause.cases += 1
+            clause.seed_cases += seed
+            clause.seed = clause.seed or seed
+            if clause.level != level:
+                clause.level = f"{MUST}/{SHOULD}"
+        collected = {area for area, *_ in self.cases}
+        return [Area(area, self.summaries.get(area, ""),
+                     sorted((c for c in clauses.values() if c.area == area), key=lambda c: c.line))
+                for area in names if area in collected]
 
 
-def _param_marks(function) -> list[list]:
-    """The marks of each parametrized case of ``function`` (one empty list per unmarked case)."""
-    found = []
-    for mark in _marks(function):
-        if mark.name == "parametrize":
-            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", [])
-            found += [list(getattr(value, "marks", ())) for value in values]
-    return found
+# launcher: moves to spec_tests/harness/launcher.py
+@functools.lru_cache(maxsize=1)
+def collect_spec() -> _Collected:
+    """Collect every area of the spec with ``pytest --collect-only`` in this process, and hand back what the
+    collection found: pytest, not this module, decides what a clause is and what its cases are.
 
-
-def _level(function, inherited: bool) -> str:
-    if inherited or _has_mark(function, SHOULD_MARKER):
-        return SHOULD
-    cases = [any(mark.name == SHOULD_MARKER for mark in marks) for marks in _param_marks(function)]
-    if cases and all(cases):
-        return SHOULD
-    return f"{MUST}/{SHOULD}" if any(cases) else MUST
-
-
-def _cases(function) -> int:
-    cases = 1
-    for mark in _marks(function):
-        if mark.name == "parametrize":
-            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", [])
-            try:
-                cases *= max(len(values), 1)
-            except TypeError:
-                pass
-    return cases
-
-
-def _clauses_of(module, area: str) -> list[Clause]:
-    module_seed, module_should = _has_mark(module, SEED_MARKER), _has_mark(module, SHOULD_MARKER)
-    functions = []
-    for name, obj in vars(module).items():
-        if name.startswith("test") and inspect.isfunction(obj) and obj.__module__ == module.__name__:
-            functions.append((name, obj, module_seed, module_should))
-        elif name.startswith("Test") and inspect.isclass(obj) and obj.__module__ == module.__name__:
-            class_seed = module_seed or _has_mark(obj, SEED_MARKER)
-            class_should = module_should or _has_mark(obj, SHOULD_MARKER)
-            functions += [(f"{name}::{attr}", member, class_seed, class_should) for attr, member in vars(obj).items()
-                          if attr.startswith("test") and inspect.isfunction(member)]
-    clauses = []
-    for qualname, function, inherited_seed, inherited_should in functions:
-        if any(_has_mark(function, marker) for marker in NOT_CLAUSE_MARKERS):
-            continue
-        line = inspect.getsourcelines(function)[1] if hasattr(function, "__code__") else 0
-        clauses.append(Clause(area, qualname, clause_rule(function), _cases(function),
-                              inherited_seed or _has_mark(function, SEED_MARKER), line,
-                              _level(function, inherited_should)))
-    return sorted(clauses, key=lambda clause: clause.line)
-
-
-def iter_areas(errors: list | None = None) -> Iterator[Area]:
-    """Import every area module, in reading order, and yield its clauses.
-
-    A module that fails to import is skipped; ``(module name, error)`` is appended to ``errors`` when given.
+    The collection runs on the generation's own ``Dense`` (``--impl`` given, so ``LAYER_SPEC_IMPL`` does not
+    matter), with its output swallowed; it imports the spec modules and TensorFlow. A process collects once: its
+    spec modules, once imported, do not change.
     """
-    for area in spec_areas():
-        module_name = area_module(area)
-        try:
-            module = importlib.import_module(module_name)
-        except BaseException as exc:  # noqa: BLE001 - pytest.skip at import time raises a BaseException
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            if errors is not None:
-                errors.append((module_name, f"{type(exc).__name__}: {exc}"))
-            continue
-        if any(_has_mark(module, marker) for marker in NOT_CLAUSE_MARKERS):
-            continue
-        summary = " ".join((inspect.getdoc(module) or "").split("\n\n", 1)[0].split())
-        yield Area(area, summary, _clauses_of(module, area))
+    import contextlib
+    import io
+
+    import pytest
+
+    from spec_tests.generation import LEGACY
+
+    files = [str(SPEC_DIR / f"test_{area}.py") for area in spec_areas()]
+    args = [*files, "--collect-only", "-q", "-s", "--rootdir", str(SPEC_DIR.parent),
+            "--impl", "tf_keras.layers:Dense" if LEGACY else "keras.layers:Dense",
+            "-p", "no:randomly", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    collected = _Collected()
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = pytest.main(args, plugins=[collected])
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.INTERRUPTED) and not collected.errors:
+        tail = " ".join(output.getvalue().split()[-40:])
+        collected.errors.append((SPEC_PACKAGE, f"pytest --collect-only ended with exit status {int(status)}: {tail}"))
+    return collected
+
+
+def iter_areas(errors: list | None = None, areas=()) -> Iterator[Area]:
+    """Every area's clauses, in reading order, as pytest collects them (``areas``: only those).
+
+    A module that fails to collect is left out; ``(module name, error)`` is appended to ``errors`` when given.
+    """
+    collected = collect_spec()
+    if errors is not None:
+        errors.extend(collected.errors)
+    yield from collected.areas([area for area in spec_areas() if not areas or area in areas])
 
 
 def iter_clauses() -> Iterator[Clause]:
@@ -325,6 +335,6 @@ def iter_clauses() -> Iterator[Clause]:
 __all__ = [
     "AREAS", "Area", "CAPABILITIES", "CAPABILITY_MARKER", "Capability", "Clause", "DEFAULT_PROFILE", "LEVEL_HELP",
     "MUST", "NOT_CLAUSE_MARKERS", "PROFILES", "SEED_MARKER", "SHOULD", "SHOULD_MARKER", "SPEC_DIR", "area_module",
-    "area_of", "area_sort_key", "canonical_id", "capability_of", "clause_rule", "is_clause", "is_spec_item", "item_ids",
+    "area_of", "area_sort_key", "canonical_id", "capability_of", "clause_rule", "collect_spec", "is_clause", "is_spec_item", "item_ids",
     "iter_areas", "iter_clauses", "level_of", "spec_areas",
 ]

@@ -36,7 +36,8 @@ import sys
 import threading
 
 from spec_tests import environment
-from spec_tests.harness.catalogue import DEFAULT_PROFILE, LEVEL_HELP, MUST, PROFILES, SHOULD, Clause, iter_areas
+from spec_tests.harness.catalogue import (DEFAULT_PROFILE, LEVEL_HELP, MUST, PROFILES, SHOULD, Clause, iter_areas,
+                                          spec_areas)
 from spec_tests.harness.commands import QUIET, pytest_command  # noqa: F401 - QUIET re-exported
 from spec_tests.harness.rerun import RERUN_ENV
 
@@ -272,15 +273,14 @@ def run_child(command: list[str], env: dict, keep_log: bool = False) -> int:
 
 
 def list_clauses(args) -> int:
+    """``layer-spec list``: every clause as pytest collects it (``catalogue.iter_areas``), with its level and rule."""
+    wanted = [area.removeprefix("test_") for area in args.area or ()]
+    unknown = sorted(set(wanted) - set(spec_areas()))
+    if unknown:
+        print(f"layer-spec: no such area: {', '.join(unknown)}", file=sys.stderr)
+        return 4
     errors: list = []
-    areas = [(area.name, area.summary, area.clauses) for area in iter_areas(errors)]
-    if args.area:
-        wanted = {area.removeprefix("test_") for area in args.area}
-        unknown = wanted - {area for area, _, _ in areas}
-        if unknown:
-            print(f"layer-spec: no such area: {', '.join(sorted(unknown))}", file=sys.stderr)
-            return 4
-        areas = [entry for entry in areas if entry[0] in wanted]
+    areas = [(area.name, area.summary, area.clauses) for area in iter_areas(errors, areas=tuple(wanted))]
     if args.profile == "seed":
         areas = [(area, summary, [c for c in clauses if c.seed]) for area, summary, clauses in areas]
     if args.level:
@@ -290,12 +290,20 @@ def list_clauses(args) -> int:
     total = sum(len(clauses) for _, _, clauses in areas)
     print(render_markdown(areas, total) if args.markdown else render_text(areas, total))
     for module_name, error in errors:
-        print(f"layer-spec: could not import {module_name}: {error}", file=sys.stderr)
+        print(f"layer-spec: could not collect {module_name}: {error}", file=sys.stderr)
     return 1 if errors else 0
 
 
+def _seed(clause: Clause) -> str:
+    """``seed`` when every case of the clause is in the seed profile, ``seed: 2 of 6 cases`` when some are."""
+    if not clause.seed:
+        return ""
+    return "seed" if clause.seed_cases >= clause.cases else f"seed: {clause.seed_cases} of {clause.cases} cases"
+
+
 def _suffix(clause: Clause) -> str:
-    parts = (["seed"] if clause.seed else []) + ([f"{clause.cases} cases"] if clause.cases > 1 else [])
+    seed = _seed(clause)
+    parts = ([seed] if seed else []) + ([f"{clause.cases} cases"] if clause.cases > 1 and "of" not in seed else [])
     return f" [{', '.join(parts)}]" if parts else ""
 
 
@@ -329,7 +337,8 @@ def render_markdown(areas, total: int) -> str:
         for clause in clauses:
             cases = f" ({clause.cases} cases)" if clause.cases > 1 else ""
             rule = (clause.rule or "(no docstring)").replace("|", "\\|")
-            out.append(f"| {clause.level} | `{clause.name}`{cases} | {rule} | {'yes' if clause.seed else ''} |")
+            seed = _seed(clause).replace("seed: ", "").replace("seed", "yes")
+            out.append(f"| {clause.level} | `{clause.name}`{cases} | {rule} | {seed} |")
     return "\n".join(out)
 
 
