@@ -14,7 +14,6 @@ from tests.support import REPO
 
 SPEC = Path(catalogue.SPEC_DIR)
 HARNESS = sorted((SPEC / "harness").rglob("*.py"))
-MAX_LINES = 400
 #: What may sit at the top of spec_tests/ besides the clause modules: what the clauses use.
 CLAUSE_SUPPORT = {"__init__.py", "conftest.py", "helpers.py", "generation.py", "backend.py", "devices.py",
                   "platform_probe.py", "environment.py"}
@@ -38,11 +37,9 @@ def test_top_of_spec_tests_holds_only_clauses_and_what_they_use():
 
 
 @pytest.mark.parametrize("path", HARNESS, ids=lambda p: str(p.relative_to(SPEC)))
-def test_harness_module_is_short_and_says_its_job(path):
-    """Every harness module stays under about 400 lines and opens with a docstring that says its one job."""
+def test_harness_module_says_its_job(path):
+    """Every harness module opens with a docstring that says its one job (modules are cut by job, not by size)."""
     text = path.read_text(encoding="utf-8")
-    lines = text.count("\n")
-    assert lines <= MAX_LINES, f"{path.relative_to(SPEC)}: expected <= {MAX_LINES} lines, seen {lines}: split it"
     doc = ast.get_docstring(ast.parse(text))
     assert doc and len(doc.split()) >= 3, f"{path.relative_to(SPEC)}: expected a docstring saying its job, seen {doc!r}"
 

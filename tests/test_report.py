@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 import textwrap
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import layers  # noqa: F401
 import spec_tests
 import spec_tests.conftest  # noqa: F401
 from spec_tests import generation
-from spec_tests.harness import cli, hints
+from spec_tests.harness import cli, hints, launcher
 from spec_tests.harness.catalogue import canonical_id, clause_rule
 from spec_tests.harness.text import own_hint
 from spec_tests.harness.xfail import XfailEntry, parse_xfail_file
@@ -500,17 +499,17 @@ def test_list_prints_every_clause_once_with_its_rule(capsys):
 def test_check_command_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     parser_args = cli._parser().parse_args(["check", "pkg.mod:Dense", "--area", "build", "--report", "r.md"])
-    command = cli.pytest_command(parser_args, ["-x"])
-    assert command[:5] == [sys.executable, "-m", "pytest", "--pyargs", "spec_tests.test_build"]
+    command = launcher.pytest_args(parser_args, ["-x"])
+    assert command[:2] == ["--pyargs", "spec_tests.test_build"]
     assert command[command.index("--rootdir") + 1] == PACKAGE_PARENT
     assert command[command.index("--impl") + 1] == "pkg.mod:Dense"
     assert command[command.index("--spec-report") + 1] == str(tmp_path / "r.md")
     assert command[-1] == "-x"
-    assert set(cli.QUIET) <= set(command)  # short by default: no tracebacks, no per-test summary
+    assert set(launcher.QUIET) <= set(command)  # short by default: no tracebacks, no per-test summary
 
     verbose = cli._parser().parse_args(["check", "pkg.mod:Dense", "-v", "--cause", "no_gradients"])
-    command = cli.pytest_command(verbose, [])
-    assert not set(cli.QUIET) & set(command)
+    command = launcher.pytest_args(verbose, [])
+    assert not set(launcher.QUIET) & set(command)
     assert command[command.index("--spec-cause") + 1] == "no_gradients"
     assert cli.rerun_prefix(verbose) == "layer-spec check {impl} --cause"  # the report names each implementation
 

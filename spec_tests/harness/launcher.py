@@ -521,10 +521,13 @@ class _Worker:
     """One worker process. ``died``: why it gave no answer to the last job (empty while it is well)."""
 
     def __init__(self, env: dict):
-        self.proc = subprocess.Popen(
-            python_command("worker"), cwd=str(PACKAGE_PARENT), env=env, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=None if os.environ.get("MUTANTS_DEBUG") else subprocess.DEVNULL,
-            text=True, bufsize=1)
+        command = python_command("worker")
+        try:
+            self.proc = subprocess.Popen(
+                command, cwd=str(PACKAGE_PARENT), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=None if os.environ.get("MUTANTS_DEBUG") else subprocess.DEVNULL, text=True, bufsize=1)
+        except OSError as exc:
+            raise OSError(f"could not start {command[0]}: {exc}") from exc
         self.jobs_done = 0
         if not self.proc.stdout.readline():
             raise OSError(f"the worker died while starting ({how_it_ended(self.proc.wait())}); rerun with "
