@@ -272,3 +272,19 @@ def test_pool_worker_that_dies_resumes_the_job_and_serves_the_next(tmp_path):
     assert failed.id == CRASHED_CLAUSE and "SIGABRT" in failed.message
     assert crashed.totals()["passed"] >= 20
     assert not after.error and after.verdict()[0] == "CONFORMS", after.error
+
+
+@FULL
+def test_plain_pytest_with_one_xdist_worker_gives_the_crash_its_verdict(tmp_path):
+    """Plain pytest users get crash isolation from pytest-xdist (-n 1): the clause whose worker died is a failed MUST
+    clause in the spec's summary, and the verdict is DOES NOT CONFORM (without the crash tags it read CONFORMS)."""
+    _needs_keras3_reference()
+    (tmp_path / "aborting.py").write_text(ABORTING)
+    report = tmp_path / "report.json"
+    proc = run_spec("spec_tests/test_construction.py", f"--impl={tmp_path / 'aborting.py'}:AbortOnSeven", "-n", "1",
+                    f"--spec-report={report}")
+    data = json.loads(report.read_text())
+    assert proc.returncode == 1 and not data["conforms"], proc.output[-3000:]
+    (crashed,) = data["failed"]
+    assert crashed["id"] == CRASHED_CLAUSE and "crashed while running" in crashed["message"]
+    assert data["totals"]["failed"] == 1 and data["totals"]["passed"] >= 20, data["totals"]

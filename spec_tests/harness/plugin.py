@@ -7,6 +7,7 @@
 * :mod:`~spec_tests.harness.rerun`: ``--spec-cause``, rerun the clauses of one cause of the last run;
 * :mod:`~spec_tests.harness.compact`: a failed clause's rule, expected/seen, hint and the layer's own frames,
   instead of pages of traceback (unless ``--tb`` is given);
+* :mod:`~spec_tests.harness.crashes`: a clause that crashes a pytest-xdist worker, tagged as the spec's failure;
 * :mod:`~spec_tests.harness.bench.plugin`: when the benchmarks run, and their ratio table.
 
 Each part stays dormant in a pytest run that does not involve the spec.
@@ -19,5 +20,6 @@ pytest_plugins = [
     "spec_tests.harness.rerun",  # before report, which imports it: a plugin module must be imported first as one
     "spec_tests.harness.report",
     "spec_tests.harness.compact",  # after report and hints: the outermost wrapper, it reads their tags
+    "spec_tests.harness.crashes",
     "spec_tests.harness.bench.plugin",
 ]

@@ -1,0 +1,53 @@
+"""A clause that crashes a pytest-xdist worker (``pytest -n 1``): its report tagged as the spec's failure.
+
+pytest-xdist replaces a worker that dies (a segfault in a custom op, ``os.abort()``) and reports the test it was
+running as failed (``worker 'gw0' crashed while running ...``). That report is made on the controller, which has no
+items, so the clause tags of ``report.pytest_runtest_makereport`` are missing and the reporter would leave the
+clause out: the verdict would read ``CONFORMS`` over a run pytest counts as failed. :func:`pytest_handlecrashitem`
+(xdist's hook, optional) tags it from its node id: the implementation, the area, the clause id, its rule, the
+message. A clause that kills the process fails at MUST level whatever its level: the layer's users' process dies
+too. ``layer-spec check`` isolates crashes without xdist (:mod:`~spec_tests.harness.launcher`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from spec_tests.harness import catalogue, selection
+
+
+def _state(config, nodeid: str):
+    """The implementation whose id the node id carries (the run's only one when it checks one)."""
+    states = selection.implementations(config)
+    case = nodeid.partition("[")[2].removesuffix("]")
+    for state in states:
+        if state.id and state.id in case.split("-"):
+            return state
+    return states[0]
+
+
+def _rule(nodeid: str) -> str:
+    name = nodeid.split("::")[-1].partition("[")[0]
+    try:
+        function = getattr(importlib.import_module(catalogue.area_module(catalogue.area_of(nodeid))), name, None)
+    except Exception:  # noqa: BLE001 - the rule is a courtesy; the failure stands without it
+        return ""
+    return catalogue.clause_rule(function)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem, report, sched):
+    config = sched.config
+    if selection.active(config) is None or getattr(report, "spec_area", None) is not None:
+        return
+    state = _state(config, crashitem)
+    report.when = "call"  # it crashed while the clause ran; not an error in setup or teardown
+    report.spec_impl = state.id
+    report.spec_area = catalogue.area_of(crashitem)
+    report.spec_id = selection.base_id(catalogue.canonical_id(crashitem), state)
+    report.spec_rule = _rule(crashitem)
+    report.spec_level = catalogue.MUST
+    report.spec_message = f"ProcessDied: {report.longrepr}: the process died in this clause"
+    report.spec_exc_type = "ProcessDied"
