@@ -188,8 +188,8 @@ def test_clause_log_names_the_clause_a_process_died_in(tmp_path):
     log.write_text("\n".join(json.dumps(r) for r in (
         {"start": "a"}, {"report": {"nodeid": "a", "when": "call"}}, {"finish": "a"}, {"start": "b"},
         {"report": {"nodeid": "b", "when": "setup"}})) + '\n{"report": {"nodeid": "b", "wh')
-    done, running = launcher.read_log(log)
-    assert done == {"a": [{"nodeid": "a", "when": "call"}]} and running == "b"
+    done, running, ended = launcher.read_log(log)
+    assert done == {"a": [{"nodeid": "a", "when": "call"}]} and running == "b" and not ended
     crashed: dict = {}
     assert launcher.resume_after(log, crashed, "SIGSEGV (signal 11)") == "b"
     assert crashed["b"].startswith("the process died in this clause: SIGSEGV (signal 11)")

@@ -3,8 +3,8 @@
 pytest-xdist replaces a worker that dies (a segfault in a custom op, ``os.abort()``) and reports the test it was
 running as failed (``worker 'gw0' crashed while running ...``). That report is made on the controller, which has no
 items, so the clause tags of ``report.pytest_runtest_makereport`` are missing and the reporter would leave the
-clause out: the verdict would read ``CONFORMS`` over a run pytest counts as failed. :func:`pytest_handlecrashitem`
-(xdist's hook, optional) tags it from its node id: the implementation, the area, the clause id, its rule, the
+clause out: the verdict would read ``CONFORMS`` over a run pytest counts as failed. ``pytest_handlecrashitem``
+(xdist's hook, on the controller) tags it from its node id: the implementation, the area, the clause id, its rule, the
 message. A clause that kills the process fails at MUST level whatever its level: the layer's users' process dies
 too. ``layer-spec check`` isolates crashes without xdist (:mod:`~spec_tests.harness.launcher`).
 """
@@ -37,17 +37,26 @@ def _rule(nodeid: str) -> str:
     return catalogue.clause_rule(function)
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_handlecrashitem(crashitem, report, sched):
-    config = sched.config
-    if selection.active(config) is None or getattr(report, "spec_area", None) is not None:
-        return
-    state = _state(config, crashitem)
-    report.when = "call"  # it crashed while the clause ran; not an error in setup or teardown
-    report.spec_impl = state.id
-    report.spec_area = catalogue.area_of(crashitem)
-    report.spec_id = selection.base_id(catalogue.canonical_id(crashitem), state)
-    report.spec_rule = _rule(crashitem)
-    report.spec_level = catalogue.MUST
-    report.spec_message = f"ProcessDied: {report.longrepr}: the process died in this clause"
-    report.spec_exc_type = "ProcessDied"
+class _CrashTags:
+    def __init__(self, config):
+        self.config = config
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        config = self.config
+        if selection.active(config) is None or getattr(report, "spec_area", None) is not None:
+            return
+        state = _state(config, crashitem)
+        report.when = "call"  # it crashed while the clause ran; not an error in setup or teardown
+        report.spec_impl = state.id
+        report.spec_area = catalogue.area_of(crashitem)
+        report.spec_id = selection.base_id(catalogue.canonical_id(crashitem), state)
+        report.spec_rule = _rule(crashitem)
+        report.spec_level = catalogue.MUST
+        report.spec_message = f"ProcessDied: {report.longrepr}: the process died in this clause"
+        report.spec_exc_type = "ProcessDied"
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):  # the controller
+        config.pluginmanager.register(_CrashTags(config), "layer-spec-crash-tags")

@@ -353,6 +353,7 @@ class ClauseLog:
 
     def pytest_unconfigure(self, config):
         if self.fd is not None:
+            self._write({"end": True})  # the run finished: whatever its exit status, no clause killed it
             os.close(self.fd)
             self.fd = None
 
@@ -388,12 +389,12 @@ class ClauseLog:
         return True
 
 
-def read_log(path) -> tuple[dict, str | None]:
+def read_log(path) -> tuple[dict, str | None, bool]:
     """What a clause log holds: ({node id: its reports} of the finished clauses, the node id of the clause that
-    started and did not finish, or None)."""
+    started and did not finish, or None, whether the last run got to its end)."""
     done: dict = {}
     reports: dict = {}
-    running = None
+    running, ended = None, False
     try:
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -403,6 +404,7 @@ def read_log(path) -> tuple[dict, str | None]:
             record = json.loads(line)
         except ValueError:  # the last line of a process that died while writing it
             continue
+        ended = "end" in record
         if "start" in record:
             running = record["start"]
             reports[running] = []
@@ -411,7 +413,7 @@ def read_log(path) -> tuple[dict, str | None]:
         elif "finish" in record:
             done[record["finish"]] = reports.pop(record["finish"], [])
             running = None
-    return done, running
+    return done, running, ended
 
 
 def died_in(nodeid: str, how: str) -> str:
@@ -421,7 +423,7 @@ def died_in(nodeid: str, how: str) -> str:
 def resume_after(log, crashed: dict, how: str) -> str | None:
     """After a process died: add the clause it died in to ``crashed`` and return its node id, or None when it
     died outside a clause, in a clause that already crashed once, or after :data:`MAX_CRASHES`."""
-    _, running = read_log(log)
+    _, running, _ = read_log(log)
     if running is None or running in crashed or len(crashed) >= MAX_CRASHES:
         return None
     crashed[running] = died_in(running, how)
@@ -429,7 +431,7 @@ def resume_after(log, crashed: dict, how: str) -> str | None:
 
 
 def resume_data(log, crashed: dict) -> dict:
-    done, _ = read_log(log)
+    done, _, _ = read_log(log)
     return {"done": {nodeid: reports for nodeid, reports in done.items() if nodeid not in crashed},
             "crashed": dict(crashed)}
 
@@ -722,9 +724,12 @@ def check(args: list[str], env: dict, stderr_filter=None) -> int:
             if child.returncode is None:
                 print(f"layer-spec: pytest could not run: {child.unknown}", file=sys.stderr)
                 return 3
-            if not child.unknown and 0 <= child.returncode <= 5:
-                return child.returncode
-            how = child.unknown.removeprefix("the process died: ") if child.unknown else how_it_ended(child.returncode)
+            _, running, ended = read_log(log)
+            if not child.unknown and 0 <= child.returncode <= 5 and (ended or running is None):
+                return child.returncode  # pytest's own exit status (a usage error ends before any clause)
+            # Killed by a signal, by the time limit, or gone mid-clause (os._exit, pytest-timeout's thread method).
+            how = child.unknown.removeprefix("the process died: ") if child.unknown else (
+                f"it exited ({how_it_ended(child.returncode)}) without finishing the clause")
             nodeid = resume_after(log, crashed, how)
             if nodeid is None:
                 print(f"layer-spec: the pytest process ended ({how}) outside any clause, or in the same clause again: "
