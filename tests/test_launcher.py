@@ -21,7 +21,7 @@ import pytest
 
 from spec_tests import environment, platform_probe
 from spec_tests.generation import LEGACY
-from spec_tests.harness import attribution, launcher, parity, summary
+from spec_tests.harness import attribution, launcher, parity, runs, summary
 from spec_tests.harness.bench import backends
 from spec_tests.harness.impls import load_impl
 from spec_tests.harness.results import ClauseResult, RunResult
@@ -172,8 +172,8 @@ def test_parity_and_bench_runs_that_cannot_start_say_so(tmp_path, monkeypatch):
 def test_pool_whose_workers_cannot_start_answers_every_job_with_the_reason(tmp_path, monkeypatch):
     """A pool whose worker cannot start gives each job an error result naming why, and keeps serving jobs."""
     monkeypatch.setenv(environment.CHILD_PYTHON, str(tmp_path / "no-such-python"))
-    with launcher.WorkerPool(1) as pool:
-        results = [pool.submit(launcher.Job("layers:MyDenseLayer", (area,))).result() for area in ("bias", "build")]
+    with runs.WorkerPool(1) as pool:
+        results = [pool.submit(runs.Job("layers:MyDenseLayer", (area,))).result() for area in ("bias", "build")]
     for result in results:
         assert result.error.startswith("the worker could not run: could not start"), result.error
         assert result.verdict()[0] != "CONFORMS"
@@ -264,9 +264,9 @@ def test_pool_worker_that_dies_resumes_the_job_and_serves_the_next(tmp_path):
     still runs."""
     _needs_keras3_reference()
     (tmp_path / "aborting.py").write_text(ABORTING)
-    with launcher.WorkerPool(1) as pool:
-        crashed = pool.submit(launcher.Job(f"{tmp_path / 'aborting.py'}:AbortOnSeven", ("construction",))).result()
-        after = pool.submit(launcher.Job("layers:MyDenseLayer", ("construction",))).result()
+    with runs.WorkerPool(1) as pool:
+        crashed = pool.submit(runs.Job(f"{tmp_path / 'aborting.py'}:AbortOnSeven", ("construction",))).result()
+        after = pool.submit(runs.Job("layers:MyDenseLayer", ("construction",))).result()
     assert not crashed.error, crashed.error
     (failed,) = crashed.of("failed")
     assert failed.id == CRASHED_CLAUSE and "SIGABRT" in failed.message

@@ -24,7 +24,8 @@ module             its one job
 ``render``         results as the Markdown (and combined JSON) report
 ``repro``          a failed clause's standalone reproduction, and running it outside pytest
 ``diff``           ``layer-spec diff``: regressions and fixes between two saved reports
-``launcher``       every child process and in-process pytest run: one import rule, the worker pool, crashes
+``launcher``       every child process and in-process pytest run: one import rule; crashes; ``check``'s child
+``runs``           a run of the spec as a result: in this process, or as a job of the worker pool
 ``crashes``        a clause that crashes a pytest-xdist worker, tagged as the spec's failure
 ``api``            ``spec_tests.check`` and ``spec_tests.parametrize_with_clauses``
 ``cli``            ``layer-spec check``, ``list``, ``diff``, ``bench``
