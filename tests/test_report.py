@@ -529,13 +529,13 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
     xfail.write_text("spec_tests/test_build.py::test_no_such_clause\n")
     calls = []
 
-    def run_in_process(command, env, keep_log=False):
-        calls.append((command, env))
-        assert command[1:3] == ["-m", "pytest"]
+    def run_in_process(args, env, stderr_filter=None):
+        calls.append((args, env))
+        assert args[0] == "--pyargs"
         assert env.get("TF_USE_LEGACY_KERAS") == os.environ.get("TF_USE_LEGACY_KERAS")  # without --legacy: unchanged
-        return pytester.runpytest_inprocess(*command[3:]).ret
+        return pytester.runpytest_inprocess(*args).ret
 
-    monkeypatch.setattr(cli, "run_child", run_in_process)
+    monkeypatch.setattr(launcher, "check", run_in_process)
     status = cli.main(["check", broken, "--area", "build", "--report", str(out),
                        "--xfail-file", str(xfail), "--", "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider",
                        "-k", SELECTION])
@@ -554,7 +554,7 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
 
 def test_check_legacy_sets_the_environment(monkeypatch):
     seen = {}
-    monkeypatch.setattr(cli, "run_child", lambda command, env, keep_log=False: seen.update(env) or 0)
+    monkeypatch.setattr(launcher, "check", lambda args, env, stderr_filter=None: seen.update(env) or 0)
     if importlib.util.find_spec("tf_keras") is None:
         assert cli.main(["check", "pkg:Layer", "--legacy"]) == 4  # a clear usage error instead of TF's vague one
         return
