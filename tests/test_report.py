@@ -499,7 +499,7 @@ def test_list_prints_every_clause_once_with_its_rule(capsys):
 def test_check_command_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     parser_args = cli._parser().parse_args(["check", "pkg.mod:Dense", "--area", "build", "--report", "r.md"])
-    command = launcher.pytest_args(parser_args, ["-x"])
+    command = launcher.check_args(parser_args, ["-x"])
     assert command[:2] == ["--pyargs", "spec_tests.test_build"]
     assert command[command.index("--rootdir") + 1] == PACKAGE_PARENT
     assert command[command.index("--impl") + 1] == "pkg.mod:Dense"
@@ -508,7 +508,7 @@ def test_check_command_line(tmp_path, monkeypatch):
     assert set(launcher.QUIET) <= set(command)  # short by default: no tracebacks, no per-test summary
 
     verbose = cli._parser().parse_args(["check", "pkg.mod:Dense", "-v", "--cause", "no_gradients"])
-    command = launcher.pytest_args(verbose, [])
+    command = launcher.check_args(verbose, [])
     assert not set(launcher.QUIET) & set(command)
     assert command[command.index("--spec-cause") + 1] == "no_gradients"
     assert cli.rerun_prefix(verbose) == "layer-spec check {impl} --cause"  # the report names each implementation

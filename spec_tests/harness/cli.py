@@ -12,7 +12,7 @@
   layer-spec platform
 
 ``check`` runs pytest on the installed ``spec_tests`` package in a child
-process started by the launcher (``python -P -m spec_tests.harness.launcher pytest --pyargs spec_tests ...``,
+process started by the launcher (``python -P -c BOOTSTRAP pytest --pyargs spec_tests ...``,
 from the current folder, which the child appends to its import path, so ``mypkg`` imports as it would in
 ``python`` and a ``platform.py`` there shadows nothing); a clause that crashes the process fails with the signal
 and the others still run (:mod:`~spec_tests.harness.launcher`). It prints the causes of the
@@ -227,7 +227,7 @@ def check(args, extra: list[str]) -> int:
                   file=sys.stderr)
             return 4
         env[_LEGACY_ENV] = "1"
-    command = launcher.pytest_args(args, extra)
+    command = launcher.check_args(args, extra)
     print("layer-spec:", ("TF_USE_LEGACY_KERAS=1 " if args.legacy else "") + "pytest " + " ".join(command), flush=True)
     try:
         return launcher.check(command, env, stderr_filter=None if args.verbose else TF_LOG_LINE.match)

@@ -3,12 +3,13 @@
 **One rule for every child process** (:func:`python_command`, :func:`child_environment`):
 
 * it runs ``python -P`` (Python 3.11's safe path: neither the current folder nor a script's folder goes ahead of
-  the standard library) and enters through this module: ``python -P -m spec_tests.harness.launcher ROLE ...``;
+  the standard library) and starts with a few lines of this module's (:data:`BOOTSTRAP`: ``python -P -c BOOTSTRAP
+  pytest ARGS`` or ``module NAME ARGS``);
 * ``PYTHONPATH`` holds the folder of the ``spec_tests`` package only, and only when a plain interpreter cannot
   import the package (a checkout that is not installed);
 * every other place the parent imports from (its ``sys.path``, its current folder) goes in
   ``LAYER_SPEC_IMPORT_PATH``, which the child *appends* to its ``sys.path`` before anything else
-  (:func:`adopt_import_path`): a ``platform.py`` or ``types.py`` beside a layer or in the current folder never
+  (:data:`BOOTSTRAP`): a ``platform.py`` or ``types.py`` beside a layer or in the current folder never
   shadows the standard library, and ``mutants.bias:BiasNeverAdded`` still imports from a checkout's root. A file
   implementation is imported the same way in both (``impls.load_impl``: by its path, its folder appended);
 * the variables of an outer pytest run (``PYTEST_ADDOPTS``, xdist's) and the implementation's
@@ -17,20 +18,20 @@
   start, dies, or runs past it ends in a :class:`Child` whose ``unknown`` says why: every caller reports that as
   "could not run", never as evidence for or against the layer.
 
-Roles of the child entry point (:func:`main`): ``pytest ARGS`` (``pytest.main``, with the clause log below when
+A child's roles: ``pytest ARGS`` (``pytest.main``, with this module as a plugin for the clause log below, when
 asked) and ``module NAME ARGS`` (run a module as ``__main__``: a pool worker, parity's stages).
 
 **The jobs, in this order below:**
 
 1. *The rule* (:func:`child_environment`, :func:`python_command`) and the starts: :func:`run_child` (run to the end,
    an explicit :class:`Child`), :func:`start` (a pool worker, which talks over its stdin and stdout), and
-   :func:`pytest_in_process` (``pytest.main`` here: :mod:`~spec_tests.harness.runs`, ``repro``).
+   :func:`run_pytest_here` (``pytest.main`` here: :mod:`~spec_tests.harness.runs`, ``repro``).
 2. *A clause that crashes the process* (:class:`ClauseLog`): the child writes one JSON line per clause event
    (started, each phase's report, finished, the run's end). When the child dies, the clause that started and did
    not finish is the one it died in; a new child runs the rest, replays the finished clauses' reports and fails the
    crashed one (:class:`ProcessDied`) through pytest's own report hooks, so its one summary and verdict cover the
    whole run. ``layer-spec check`` does this (:func:`check`), and so does the pool (:mod:`~spec_tests.harness.runs`).
-3. *``layer-spec check``'s child*: its pytest arguments (:func:`pytest_args`) and the run (:func:`check`).
+3. *``layer-spec check``'s child*: its pytest arguments (:func:`check_args`) and the run (:func:`check`).
 
 This module imports nothing of the harness: the harness's modules import it (attribution, repro, runs, cli, parity,
 bench), so it sits below them all. Other modules that mention ``subprocess``, ``sys.executable`` or ``pytest.main``
@@ -86,9 +87,31 @@ def child_python() -> str:
     return os.environ.get(environment.CHILD_PYTHON) or sys.executable
 
 
+#: A child's first lines (``python -P -c BOOTSTRAP ROLE ARGS``): append the parent's import locations to ``sys.path``,
+#: then run pytest (``pytest``) or a module as ``__main__`` (``module NAME``). Nothing of ``spec_tests`` is imported
+#: before pytest: pytest cannot rewrite a module imported before it marks it (``PytestAssertRewriteWarning``), and
+#: loads this module itself (``-p``) for the clause log.
+BOOTSTRAP = "\n".join([
+    "import os, runpy, sys",
+    f"sys.path += [p for p in dict.fromkeys(os.environ.pop({environment.IMPORT_PATH!r}, '').split(os.pathsep))"
+    " if p and p not in sys.path]",
+    "role = sys.argv.pop(1)",
+    "if role == 'pytest':",
+    "    import pytest",
+    "    sys.exit(pytest.main())",
+    "del sys.argv[0]",
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)",
+])
+
+
 def python_command(role: str, *args: str) -> list[str]:
-    """``python -P -m spec_tests.harness.launcher ROLE ARGS``: how every child starts."""
-    return [child_python(), "-P", "-m", "spec_tests.harness.launcher", role, *args]
+    """How every child starts: ``python -P -c BOOTSTRAP pytest -p spec_tests.harness.launcher ARGS`` (pytest, with
+    the clause log when asked) or ``python -P -c BOOTSTRAP module NAME ARGS`` (a pool worker, parity's stages)."""
+    if role == "pytest":
+        return [child_python(), "-P", "-c", BOOTSTRAP, role, "-p", "spec_tests.harness.launcher", *args]
+    if role == "module" and args:
+        return [child_python(), "-P", "-c", BOOTSTRAP, role, *args]
+    raise ValueError(f"a child's role is pytest or module NAME, not {role!r}")
 
 
 @functools.cache
@@ -121,14 +144,6 @@ def child_environment(set_env: dict | None = None, drop=(), paths=()) -> dict:
     env[environment.IMPORT_PATH] = os.pathsep.join(import_locations(paths))
     env.update(set_env or {})
     return env
-
-
-def adopt_import_path() -> None:
-    """In a child, first thing: append the parent's import locations to ``sys.path`` (never ahead of the
-    standard library)."""
-    for path in os.environ.pop(environment.IMPORT_PATH, "").split(os.pathsep):
-        if path and path not in sys.path:
-            sys.path.append(path)
 
 
 def how_it_ended(returncode: int) -> str:
@@ -212,7 +227,7 @@ def run_child(command: list[str], env: dict, cwd=None, timeout: float | None = N
 # =========================================================================== in-process runs
 
 
-def pytest_in_process(args: list[str], plugins=()) -> int:
+def run_pytest_here(args: list[str], plugins=()) -> int:
     """``pytest.main`` in this process (``repro`` collects a clause's cases with it)."""
     return int(pytest.main(list(args), plugins=list(plugins)))
 
@@ -331,7 +346,7 @@ def resume_data(log, crashed: dict) -> dict:
 # =========================================================================== layer-spec check's child
 
 
-def pytest_args(args, extra: list[str]) -> list[str]:
+def check_args(args, extra: list[str]) -> list[str]:
     """The pytest arguments ``check`` runs (``args``: its parsed options).
 
     ``--rootdir`` is the folder that holds the ``spec_tests`` package, so clause ids read
@@ -396,32 +411,12 @@ def check(args: list[str], env: dict, stderr_filter=None) -> int:
                   "its summary covers the whole run", file=sys.stderr, flush=True)
 
 
-# =========================================================================== the child's entry point
+# =========================================================================== in the child
 
 
-def main(argv: list[str]) -> int:
-    """``python -P -m spec_tests.harness.launcher pytest ARGS | module NAME ARGS``."""
-    adopt_import_path()
-    role, args = (argv[0], argv[1:]) if argv else ("", [])
-    if role == "pytest":
-        log, resume = os.environ.pop(environment.CLAUSE_LOG, ""), os.environ.pop(environment.RESUME, "")
-        plugins = [ClauseLog(log, json.loads(Path(resume).read_text(encoding="utf-8")) if resume else None)] if (
-            log or resume) else []
-        return pytest_in_process(args, plugins)
-    if role == "module" and args:
-        import runpy
-
-        sys.argv = [args[0], *args[1:]]
-        try:
-            runpy.run_module(args[0], run_name="__main__", alter_sys=True)
-        except SystemExit as exc:
-            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return 0
-    print("usage: python -P -m spec_tests.harness.launcher pytest ARGS | module NAME ARGS", file=sys.stderr)
-    return 4
-
-
-if __name__ == "__main__":  # run through the module itself, not a second copy of it named __main__
-    from spec_tests.harness.launcher import main as _main
-
-    sys.exit(_main(sys.argv[1:]))
+def pytest_configure(config):
+    """In a child started with ``-p spec_tests.harness.launcher``: the clause log, and the resumed run, when asked."""
+    log, resume = os.environ.pop(environment.CLAUSE_LOG, ""), os.environ.pop(environment.RESUME, "")
+    if log or resume:
+        data = json.loads(Path(resume).read_text(encoding="utf-8")) if resume else None
+        config.pluginmanager.register(ClauseLog(log, data), "layer-spec-clause-log")

@@ -70,7 +70,7 @@ def run_spec(args, backend: str, folder: Path, extra: list[str]) -> dict:
     from spec_tests.harness.results import RunResult
 
     report = folder / f"{backend}.json"
-    args_ = launcher.pytest_args(argparse.Namespace(**{**vars(args), "report": str(report)}), ["-q", "-p", "no:randomly",
+    args_ = launcher.check_args(argparse.Namespace(**{**vars(args), "report": str(report)}), ["-q", "-p", "no:randomly",
                                                                                              *extra])
     print(f"layer-spec: KERAS_BACKEND={backend} pytest {' '.join(args_)}", flush=True)
     child = launcher.run_child(launcher.python_command("pytest", *args_), _env(backend))

@@ -129,7 +129,7 @@ def run(spec: str, areas=(), profile: str = "dense", first_failure: bool = False
     cwd = os.getcwd()
     os.chdir(PACKAGE_PARENT)
     try:
-        exit_code, error = launcher.pytest_in_process(args, plugins), None
+        exit_code, error = launcher.run_pytest_here(args, plugins), None
     except BaseException as exc:  # noqa: BLE001 - a crashed run is a harness error, reported as such
         exit_code, error = None, f"the pytest run raised {type(exc).__name__}: {exc}"
     finally:
@@ -376,9 +376,9 @@ def default_workers() -> int:
 
 
 
-if __name__ == "__main__":  # a worker: python -P -m spec_tests.harness.launcher module spec_tests.harness.runs --worker
+if __name__ == "__main__":  # a worker: launcher.python_command("module", "spec_tests.harness.runs", "--worker")
     from spec_tests.harness.runs import worker_main as _worker_main
 
     if sys.argv[1:] != ["--worker"]:
-        sys.exit("usage: python -P -m spec_tests.harness.launcher module spec_tests.harness.runs --worker")
+        sys.exit("usage: python -m spec_tests.harness.runs --worker (a pool worker, started by WorkerPool)")
     sys.exit(_worker_main())
