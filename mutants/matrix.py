@@ -24,7 +24,7 @@ import sys
 import time
 
 from mutants import all_mutants, spec_areas
-from spec_tests.harness.pool import Job, WorkerPool, default_workers
+from spec_tests.harness.runs import Job, WorkerPool, default_workers
 from spec_tests.harness.records import RunResult
 
 EMPTY = "·"

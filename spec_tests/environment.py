@@ -34,6 +34,18 @@ PLATFORM_CHILD = "LAYER_SPEC_PLATFORM_CHILD"
 #: 1: the platform probe adds a simulated float16 defect while oneDNN is on (the project's own tests use it).
 SIMULATE_DEFECT = "LAYER_SPEC_SIMULATE_DEFECT"
 
+#: Set by the launcher (spec_tests/harness/launcher.py) for its child processes: the parent's import locations,
+#: which the child appends to its sys.path (never ahead of the standard library).
+IMPORT_PATH = "LAYER_SPEC_IMPORT_PATH"
+#: Set by the launcher: the file a child writes one JSON line per clause event to (a crash names its clause).
+CLAUSE_LOG = "LAYER_SPEC_CLAUSE_LOG"
+#: Set by the launcher: the finished and crashed clauses of an earlier child that died, for the child that resumes.
+RESUME = "LAYER_SPEC_RESUME"
+#: The Python interpreter the launcher starts children with (default: the running one).
+CHILD_PYTHON = "LAYER_SPEC_CHILD_PYTHON"
+#: The time limit of each child process the launcher starts, in seconds (default 3600).
+CHILD_TIMEOUT = "LAYER_SPEC_CHILD_TIMEOUT"
+
 #: The ini keys (pyproject.toml [tool.pytest.ini_options], pytest.ini, ...) that mirror the variables above.
 INI_KEYS = {
     IMPL: "layer_spec_impl",

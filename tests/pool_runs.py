@@ -4,7 +4,7 @@ The mutant zoo (``tests/test_mutants.py``), the correct layers (``tests/test_cor
 alternatives (``tests/test_alternatives.py``) run one spec job per parametrized case, in one pool for the whole
 session (``tests/conftest.py``: ``spec_pool``), so its workers import TensorFlow once for all of them. Each module registers its test with :func:`register` when it is
 imported. Outside xdist, the first case that asks submits every collected case of every registered test at
-once, in the order pytest will ask, so the workers (``spec_tests/harness/pool.py``) go from one module's jobs to
+once, in the order pytest will ask, so the workers (``spec_tests/harness/runs.py``) go from one module's jobs to
 the next without waiting; under xdist each xdist worker keeps one worker process and submits only the cases the
 scheduler gives it.
 """
@@ -17,7 +17,7 @@ import os
 from typing import Callable
 
 from spec_tests.harness.catalogue import spec_areas
-from spec_tests.harness.pool import Job, WorkerPool
+from spec_tests.harness.runs import Job, WorkerPool
 
 
 @dataclasses.dataclass(frozen=True)

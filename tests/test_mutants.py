@@ -9,7 +9,7 @@ failing clauses are printed (``pytest -rA`` or ``-s`` shows them), so the test
 also records *which* clauses reject each mutant.
 
 Speed: the runs happen in worker processes that import TensorFlow once and run
-``pytest.main`` in-process, job after job (``spec_tests/harness/pool.py``). Outside
+``pytest.main`` in-process, job after job (``spec_tests/harness/runs.py``). Outside
 xdist, two workers (``MUTANTS_WORKERS``) start at once and work through every
 collected mutant in the order pytest will ask for them; under xdist each xdist
 worker keeps one. To stay within minutes, each area stops at its first failing
@@ -29,7 +29,7 @@ from layers._compat import GENERATION, keras
 from mutants import DEFAULT_GENERATIONS, discover, spec_areas
 from spec_tests.backend import ALL_BACKENDS, BACKEND
 from spec_tests.harness.catalogue import PROFILES
-from spec_tests.harness.pool import Job
+from spec_tests.harness.runs import Job
 from tests.pool_runs import pool_runs, register
 from tests.tiers import MUTANT_SAMPLE, full_unless
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 import textwrap
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import layers  # noqa: F401
 import spec_tests
 import spec_tests.conftest  # noqa: F401
 from spec_tests import generation
-from spec_tests.harness import cli, hints
+from spec_tests.harness import cli, hints, launcher
 from spec_tests.harness.catalogue import canonical_id, clause_rule
 from spec_tests.harness.text import own_hint
 from spec_tests.harness.xfail import XfailEntry, parse_xfail_file
@@ -507,17 +506,17 @@ def test_list_prints_every_clause_once_with_its_rule(capsys):
 def test_check_command_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     parser_args = cli._parser().parse_args(["check", "pkg.mod:Dense", "--area", "build", "--report", "r.md"])
-    command = cli.pytest_command(parser_args, ["-x"])
-    assert command[:5] == [sys.executable, "-m", "pytest", "--pyargs", "spec_tests.test_build"]
+    command = launcher.check_args(parser_args, ["-x"])
+    assert command[:2] == ["--pyargs", "spec_tests.test_build"]
     assert command[command.index("--rootdir") + 1] == PACKAGE_PARENT
     assert command[command.index("--impl") + 1] == "pkg.mod:Dense"
     assert command[command.index("--spec-report") + 1] == str(tmp_path / "r.md")
     assert command[-1] == "-x"
-    assert set(cli.QUIET) <= set(command)  # short by default: no tracebacks, no per-test summary
+    assert set(launcher.QUIET) <= set(command)  # short by default: no tracebacks, no per-test summary
 
     verbose = cli._parser().parse_args(["check", "pkg.mod:Dense", "-v", "--cause", "no_gradients"])
-    command = cli.pytest_command(verbose, [])
-    assert not set(cli.QUIET) & set(command)
+    command = launcher.check_args(verbose, [])
+    assert not set(launcher.QUIET) & set(command)
     assert command[command.index("--spec-cause") + 1] == "no_gradients"
     assert cli.rerun_prefix(verbose) == "layer-spec check {impl} --cause"  # the report names each implementation
 
@@ -537,13 +536,13 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
     xfail.write_text("spec_tests/test_build.py::test_no_such_clause\n")
     calls = []
 
-    def run_in_process(command, env, keep_log=False):
-        calls.append((command, env))
-        assert command[1:3] == ["-m", "pytest"]
+    def run_in_process(args, env, stderr_filter=None):
+        calls.append((args, env))
+        assert args[0] == "--pyargs"
         assert env.get("TF_USE_LEGACY_KERAS") == os.environ.get("TF_USE_LEGACY_KERAS")  # without --legacy: unchanged
-        return pytester.runpytest_inprocess(*command[3:]).ret
+        return pytester.runpytest_inprocess(*args).ret
 
-    monkeypatch.setattr(cli, "run_child", run_in_process)
+    monkeypatch.setattr(launcher, "check", run_in_process)
     status = cli.main(["check", broken, "--area", "build", "--report", str(out),
                        "--xfail-file", str(xfail), "--", "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider",
                        "-k", SELECTION])
@@ -562,7 +561,7 @@ def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broke
 
 def test_check_legacy_sets_the_environment(monkeypatch):
     seen = {}
-    monkeypatch.setattr(cli, "run_child", lambda command, env, keep_log=False: seen.update(env) or 0)
+    monkeypatch.setattr(launcher, "check", lambda args, env, stderr_filter=None: seen.update(env) or 0)
     if importlib.util.find_spec("tf_keras") is None:
         assert cli.main(["check", "pkg:Layer", "--legacy"]) == 4  # a clear usage error instead of TF's vague one
         return

@@ -23,8 +23,9 @@ module             its one job
 ``render``         records as the Markdown (and combined JSON) report
 ``repro``          a failed clause's standalone reproduction, and running it outside pytest
 ``diff``           ``layer-spec diff``: regressions and fixes between two saved reports
-``runner``         one in-process run of the spec, returned as a result
-``pool``           runs in worker processes (the mutant zoo)
+``launcher``       every child process and in-process pytest run: one import rule; crashes; ``check``'s child
+``runs``           a run of the spec as a result: in this process, or as a job of the worker pool
+``crashes``        a clause that crashes a pytest-xdist worker, tagged as the spec's failure
 ``api``            ``spec_tests.check`` and ``spec_tests.parametrize_with_clauses``
 ``cli``            ``layer-spec check``, ``list``, ``diff``, ``bench``
 ``parity``         ``layer-spec check --backends``: a run per backend, then parity

@@ -66,7 +66,7 @@ def check(cls_or_spec, profile: str = DEFAULT_PROFILE, areas=(), xfail=None, str
     """
     import io
 
-    from spec_tests.harness import runner
+    from spec_tests.harness import runs
 
     extra = []
     quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
@@ -77,7 +77,7 @@ def check(cls_or_spec, profile: str = DEFAULT_PROFILE, areas=(), xfail=None, str
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write("\n".join(xfail) + "\n")
             extra += ["--xfail-file", os.fspath(path)]
-        return runner.run(impl_spec(cls_or_spec), areas=tuple(areas), profile=profile, extra_args=extra,
+        return runs.run(impl_spec(cls_or_spec), areas=tuple(areas), profile=profile, extra_args=extra,
                           basetemp=os.path.join(tmp, "run"))
 
 

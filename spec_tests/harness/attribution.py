@@ -6,7 +6,12 @@ itself is defective) are rerun, in one child process per implementation, under t
 configuration (for TensorFlow on CPU: ``TF_ENABLE_ONEDNN_OPTS=0``). A clause that passes there gets the outcome
 ``platform``: it is not held against the layer (``--spec-strict`` counts it), and the summary says what is wrong,
 on which kernel, what the layer's users will see on this machine and how to avoid it. A clause that fails there too
-stays a failure, with that evidence: attribution never launders a real bug.
+stays a failure, with that evidence: attribution never launders a real bug. A rerun that could not run (it failed to
+start, died, ran past its time limit or wrote no report), or that did not run a clause, is no evidence either way: the
+clause stays a failure of the run, labelled :data:`NOT_ATTRIBUTED` with the reason, never "the layer's own".
+
+The child is started by the launcher (:mod:`~spec_tests.harness.launcher`), with its one rule for the import path: a
+``platform.py`` beside the layer cannot shadow the standard library there.
 
 Nothing is rerun when the probe found no defect, when the backend has no reference configuration, or in the child
 itself (``LAYER_SPEC_PLATFORM_CHILD``).
@@ -15,14 +20,12 @@ itself (``LAYER_SPEC_PLATFORM_CHILD``).
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
+from spec_tests import environment
+from spec_tests.harness import launcher
 from spec_tests.harness.catalogue import MUST, SPEC_DIR
 from spec_tests.harness.impls import importable
 
@@ -30,10 +33,11 @@ from spec_tests.harness.impls import importable
 PLATFORM = "platform"
 #: The hint table's entry for a value failure in a dtype the probe found wrong (harness/hints.py).
 PLATFORM_PITFALL = "platform_kernel_defect"
+#: The label of a failed clause the rerun gave no evidence about: it stays a failure, neither the layer's own nor the
+#: platform's.
+NOT_ATTRIBUTED = "not attributed"
 #: At most this long for one implementation's rerun.
 TIMEOUT_S = 600
-#: Environment variables the child must not inherit: they would change what or how it runs.
-_DROPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_CURRENT_TEST")
 
 
 def names_dtype(text: str, dtype: str) -> bool:
@@ -57,45 +61,35 @@ def node_id(clause_id: str) -> str:
     return f"{SPEC_DIR / Path(module).name}::{name}"
 
 
-def child_command(state, clause_ids, report_path) -> list[str]:
-    command = [sys.executable, "-m", "pytest", *(node_id(clause_id) for clause_id in clause_ids),
-               f"--impl={state.choice}", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist",
-               "-o", "addopts=", "-q", f"--spec-report={report_path}"]
+def child_args(state, clause_ids, report_path) -> list[str]:
+    """The rerun's pytest arguments."""
+    args = [*(node_id(clause_id) for clause_id in clause_ids), f"--impl={state.choice}", "-p", "no:randomly",
+            "-p", "no:cacheprovider", "-p", "no:xdist", "-o", "addopts=", "-q", f"--spec-report={report_path}"]
     if state.capabilities:
-        command.append(f"--capabilities={','.join(sorted(state.capabilities))}")
-    return command
-
-
-def child_environment(probe) -> dict:
-    from spec_tests import environment
-
-    env = {key: value for key, value in os.environ.items() if key not in _DROPPED_ENV}
-    env.update(probe.reference)
-    env[environment.PLATFORM_CHILD] = "1"
-    paths = [path for path in sys.path if path and os.path.isdir(path)]  # what this process can import, the child too
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*paths, *filter(None, env.get("PYTHONPATH", "").split(
-        os.pathsep))]))
-    return env
+        args.append(f"--capabilities={','.join(sorted(state.capabilities))}")
+    return args
 
 
 def rerun(state, clause_ids, probe, cwd) -> tuple[dict, str, float]:
-    """Rerun ``clause_ids`` of ``state`` under the reference configuration: ({clause id: outcome}, error, seconds)."""
-    start = time.perf_counter()
+    """Rerun ``clause_ids`` of ``state`` under the reference configuration: ({clause id: outcome}, why the rerun
+    could not run or "", seconds)."""
     if not importable(state.spec):
         return {}, "a class handed over as an object cannot be imported by a child process", 0.0
+    env = launcher.child_environment({**probe.reference, environment.PLATFORM_CHILD: "1"})
     with tempfile.TemporaryDirectory(prefix="layer-spec-platform-") as tmp:
         report = Path(tmp, "rerun.json")
-        try:
-            done = subprocess.run(child_command(state, clause_ids, report), cwd=cwd, env=child_environment(probe),
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return {}, f"the rerun did not finish: {exc}", time.perf_counter() - start
+        child = launcher.run_child(launcher.python_command("pytest", *child_args(state, clause_ids, report)), env,
+                                   cwd=cwd, timeout=TIMEOUT_S)
+        if child.unknown:
+            return {}, child.unknown + (f": {child.tail()}" if child.tail() else ""), child.seconds
         if not report.exists():
-            tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
-            return {}, f"the rerun wrote no report (exit {done.returncode}): {tail}", time.perf_counter() - start
-        data = json.loads(report.read_text(encoding="utf-8"))
+            return {}, f"it wrote no report ({launcher.how_it_ended(child.returncode)}): {child.tail()}", child.seconds
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            return {}, f"its report is not JSON: {exc}", child.seconds
     outcomes = {clause["id"]: clause["outcome"] for clause in data.get("clauses", [])}
-    return outcomes, "", time.perf_counter() - start
+    return outcomes, "", child.seconds
 
 
 def evidence(probe) -> str:
@@ -105,25 +99,35 @@ def evidence(probe) -> str:
 
 def attribute(clauses, state, probe, cwd) -> dict:
     """Rerun the candidates among ``clauses`` (ClauseResult, changed in place); return what was done, for the
-    summary: ``{"rerun": n, "platform": n, "seconds": s, "error": str}``."""
+    summary: ``{"rerun": n, "platform": n, "not_attributed": n, "seconds": s, "error": str}``.
+
+    A clause that passes there becomes ``platform``; one that fails there too stays failed, the layer's own; one the
+    rerun gave no answer for (it could not run, or did not run that clause) stays failed, :data:`NOT_ATTRIBUTED`."""
     chosen = candidates(clauses, probe) if probe.can_attribute() else []
     if not chosen:
-        return {"rerun": 0, "platform": 0, "seconds": 0.0, "error": ""}
+        return {"rerun": 0, "platform": 0, "not_attributed": 0, "seconds": 0.0, "error": ""}
     outcomes, error, seconds = rerun(state, [clause.id for clause in chosen], probe, cwd)
-    switch, moved = probe.switch(), 0
+    switch, moved, unknown = probe.switch(), 0, 0
     for clause in chosen:
         seen = outcomes.get(clause.id)
-        if error:
-            clause.platform = f"could not be rerun with {switch}: {error}"
+        if error or seen not in ("passed", "failed", "advisory"):
+            why = f"the rerun with {switch} could not run: {error}" if error else (
+                f"the rerun with {switch} did not run it ({seen or 'absent from its report'})")
+            clause.platform, unknown = f"{NOT_ATTRIBUTED}: {why}", unknown + 1
         elif seen == "passed":
             clause.outcome, moved = PLATFORM, moved + 1
             clause.platform = f"passes with {switch}; wrong on this machine: {evidence(probe)}"
         else:
-            clause.platform = (f"fails with {switch} too ({seen or 'not run'} there): the layer's own failure, not "
+            clause.platform = (f"fails with {switch} too ({seen} there): the layer's own failure, not "
                                f"the platform's")
             if clause.pitfall_name == PLATFORM_PITFALL:  # the hint guessed the platform; the rerun says otherwise
                 clause.hint, clause.pitfall, clause.pitfall_name = clause.platform, None, None
-    return {"rerun": len(chosen), "platform": moved, "seconds": seconds, "error": error}
+    return {"rerun": len(chosen), "platform": moved, "not_attributed": unknown, "seconds": seconds, "error": error}
+
+
+def not_attributed(clause) -> bool:
+    """Whether the rerun gave no evidence about this failed clause."""
+    return (clause.platform or "").startswith(NOT_ATTRIBUTED)
 
 
 def workarounds(probe) -> list[str]:
@@ -139,5 +143,5 @@ def workarounds(probe) -> list[str]:
     return lines
 
 
-__all__ = ["PLATFORM", "attribute", "candidates", "child_command", "evidence", "names_dtype", "node_id", "rerun",
-           "workarounds"]
+__all__ = ["NOT_ATTRIBUTED", "PLATFORM", "attribute", "candidates", "child_args", "evidence", "names_dtype", "node_id",
+           "not_attributed", "rerun", "workarounds"]

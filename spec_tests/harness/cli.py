@@ -12,8 +12,10 @@
   layer-spec platform
 
 ``check`` runs pytest on the installed ``spec_tests`` package in a child
-process (``python -m pytest --pyargs spec_tests ...``, from the current folder,
-so ``mypkg`` imports as it would in ``python``), prints the causes of the
+process started by the launcher (``python -P -c BOOTSTRAP pytest --pyargs spec_tests ...``,
+from the current folder, which the child appends to its import path, so ``mypkg`` imports as it would in
+``python`` and a ``platform.py`` there shadows nothing); a clause that crashes the process fails with the signal
+and the others still run (:mod:`~spec_tests.harness.launcher`). It prints the causes of the
 failures, the conformance table and the verdict, and exits with pytest's
 status: 0 when the class conforms, non-zero otherwise. Its output is short by
 default: no tracebacks (the report holds every failure), and TensorFlow's
@@ -31,14 +33,12 @@ import argparse
 import importlib.util
 import os
 import re
-import subprocess
 import sys
-import threading
 
 from spec_tests import environment
 from spec_tests.harness.catalogue import (DEFAULT_PROFILE, LEVEL_HELP, MUST, PROFILES, SHOULD, Clause, iter_areas,
                                           spec_areas)
-from spec_tests.harness.commands import QUIET, pytest_command  # noqa: F401 - QUIET re-exported
+from spec_tests.harness import launcher
 from spec_tests.harness.rerun import RERUN_ENV
 
 _EXAMPLES = """examples:
@@ -221,21 +221,17 @@ def check(args, extra: list[str]) -> int:
         args.impl = args.impls[0]
         args.profile = args.profile or DEFAULT_PROFILE
         return check_backends(args, extra)
-    env = dict(os.environ)
-    env.pop(environment.IMPL, None)
-    env.pop(environment.PROFILE, None)
-    env[RERUN_ENV] = rerun_prefix(args)
+    env = launcher.child_environment({RERUN_ENV: rerun_prefix(args)})
     if args.legacy:
         if importlib.util.find_spec("tf_keras") is None:
             print("layer-spec: --legacy needs the tf-keras package: pip install 'keras-dense-layer-spec[legacy]'",
                   file=sys.stderr)
             return 4
         env[_LEGACY_ENV] = "1"
-    command = pytest_command(args, extra)
-    shown = ["python", *command[1:]]
-    print("layer-spec:", ("TF_USE_LEGACY_KERAS=1 " if args.legacy else "") + " ".join(shown), flush=True)
+    command = launcher.check_args(args, extra)
+    print("layer-spec:", ("TF_USE_LEGACY_KERAS=1 " if args.legacy else "") + "pytest " + " ".join(command), flush=True)
     try:
-        return run_child(command, env, keep_log=args.verbose)
+        return launcher.check(command, env, stderr_filter=None if args.verbose else TF_LOG_LINE.match)
     except KeyboardInterrupt:
         return 2
 
@@ -247,26 +243,6 @@ TF_LOG_LINE = re.compile(
     r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\] "
     r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.)"
 )
-
-
-def run_child(command: list[str], env: dict, keep_log: bool = False) -> int:
-    """Run pytest; its stdout goes straight through, its stderr too, less TensorFlow's C++ log lines."""
-    if keep_log:
-        return subprocess.call(command, env=env)
-    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, errors="replace")
-
-    def forward():
-        for line in child.stderr:
-            if not TF_LOG_LINE.match(line):
-                sys.stderr.write(line)
-                sys.stderr.flush()
-
-    thread = threading.Thread(target=forward, daemon=True)
-    thread.start()
-    try:
-        return child.wait()
-    finally:
-        thread.join(timeout=5)
 
 
 # --------------------------------------------------------------------------- list

@@ -1,6 +1,7 @@
 """Implementations: turn an ``--impl`` value into a Keras layer class, and name it.
 
-An implementation is written ``dotted.module:Class`` or ``path/to/file.py:Class``,
+An implementation is written ``dotted.module:Class`` or ``path/to/file.py:Class`` (a file is imported by its path;
+its folder is appended to ``sys.path`` for its neighbours, never put ahead of the standard library),
 optionally followed by ``@<profile>`` (``mypkg.layers:TinyDense@seed``) to
 give that class its own profile. :func:`load_impl` imports the class; a class
 handed over as an object (the in-process API) is registered with
@@ -154,7 +155,9 @@ def _import_file(spec: str, path: Path):
     path = path.resolve()
     folder = str(path.parent)
     if folder not in sys.path:
-        sys.path.insert(0, folder)  # so that the file can import its neighbours
+        # Appended, never ahead of the standard library: the file can import its neighbours, and a platform.py or
+        # types.py beside it shadows nothing (the launcher's children follow the same rule).
+        sys.path.append(folder)
     name = path.stem
     existing = sys.modules.get(name)
     if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == path:

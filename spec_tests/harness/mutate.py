@@ -17,7 +17,7 @@ mutated; the temporary folder is removed at the end. The file's own folder is im
 file.py:Class``, so the copy imports its neighbours as the original does.
 
 To keep TensorFlow's import out of the per-mutant cost, the runs go to the spec's worker pool
-(:mod:`spec_tests.harness.pool`: each worker imports TensorFlow once and runs many spec sessions), and each
+(:mod:`spec_tests.harness.runs`: each worker imports TensorFlow once and runs many spec sessions), and each
 run stops at its first failing MUST clause (pytest's ``-x``; a failed SHOULD clause is an advisory, not a
 failure, so the run goes on past it). The ``distribution`` area, whose failures can leave TensorFlow's collective
 state behind (the worker is then retired), runs last, and only for a mutant that every other area let through.
@@ -44,7 +44,6 @@ import concurrent.futures
 import dataclasses
 import difflib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -52,7 +51,7 @@ from pathlib import Path
 
 from spec_tests.harness.catalogue import spec_areas
 
-#: Areas run last, and only for a mutant the others let through (see pool.ISOLATED_AREAS).
+#: Areas run last, and only for a mutant the others let through (see runs.ISOLATED_AREAS).
 LATE_AREAS = ("distribution",)
 #: The outcomes of a mutant, in the order the report lists them.
 KILLED, ADVISORY, SURVIVED = "killed", "advisory", "survived"
@@ -191,16 +190,15 @@ class Session:
     """Runs the spec on the unmutated copy and on every mutant, in a pool of workers, in a temporary folder."""
 
     def __init__(self, path: Path, cls: str, workers: int | None = None, timeout: float = 300.0, areas=()):
-        from spec_tests.harness.pool import WorkerPool
+        from spec_tests.harness.runs import WorkerPool
 
         self.path = path.resolve()
         self.cls = cls
         self.areas = tuple(areas) or tuple(spec_areas())
         self.tmp = Path(tempfile.mkdtemp(prefix="layer-spec-mutate-"))
-        # The copies live in the temporary folder; the original's folder stays importable for its neighbours.
-        paths = [str(self.tmp), str(self.path.parent)]
-        os.environ["PYTHONPATH"] = os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        self.pool = WorkerPool(size=workers, timeout=timeout)
+        # The copies live in the temporary folder; the original's folder stays importable for its neighbours
+        # (appended to the workers' import path, as the launcher does for every child).
+        self.pool = WorkerPool(size=workers, timeout=timeout, paths=[self.tmp, self.path.parent])
         self.counter = 0
         self.pending: list[concurrent.futures.Future] = []
 
@@ -228,7 +226,7 @@ class Session:
         return f"{copy}:{cls or self.cls}"
 
     def _jobs(self, spec: str, stop_early: bool):
-        from spec_tests.harness.pool import Job
+        from spec_tests.harness.runs import Job
 
         early = tuple(area for area in self.areas if area not in LATE_AREAS)
         late = tuple(area for area in self.areas if area in LATE_AREAS)

@@ -1,11 +1,12 @@
 """``layer-spec check IMPL --backends tensorflow,jax[,torch]``: the spec on every backend, then parity between them.
 
 Keras chooses its backend once per process (``KERAS_BACKEND``), so every stage
-runs one child process per backend:
+runs one child process per backend, each started by the launcher (:mod:`~spec_tests.harness.launcher`); a child
+that cannot run is a "not run" row with the reason, never a pass:
 
-1. **The spec**: ``python -m pytest --pyargs spec_tests --impl IMPL --spec-report <backend>.json``;
+1. **The spec**: ``pytest --pyargs spec_tests --impl IMPL --spec-report <backend>.json``;
    the results make one table, area x backend.
-2. **Parity of values**: a worker (``python -m spec_tests.harness.parity compute``) builds the layer for
+2. **Parity of values**: a worker (``spec_tests.harness.parity compute``) builds the layer for
    each of :data:`CASES`, gives it the same seeded weights, and records its outputs and the gradients of
    ``L = sum(y * g)`` w.r.t. the inputs, the kernel and the bias (``spec_tests.backend.gradients``). Every
    backend must agree with the first within :data:`RTOL` and :data:`ATOL`: float32, summed in different
@@ -22,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +56,9 @@ def parse_backends(text: str) -> list[str]:
 
 
 def _env(backend: str) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if key not in (environment.IMPL, environment.PROFILE, LEGACY_ENV, "PYTEST_ADDOPTS")}
-    env["KERAS_BACKEND"] = backend
-    return env
+    from spec_tests.harness import launcher
+
+    return launcher.child_environment({environment.KERAS_BACKEND: backend}, drop=(LEGACY_ENV,))
 
 
 # --------------------------------------------------------------------------- stage 1: the spec per backend
@@ -69,22 +66,30 @@ def _env(backend: str) -> dict:
 
 def run_spec(args, backend: str, folder: Path, extra: list[str]) -> dict:
     """One pytest run on ``backend``: ``{"backend", "result" (RunResult or None), "exit", "message", "seconds"}``."""
-    from spec_tests.harness.commands import pytest_command
+    from spec_tests.harness import launcher
     from spec_tests.harness.records import RunResult
 
     report = folder / f"{backend}.json"
-    command = pytest_command(argparse.Namespace(**{**vars(args), "report": str(report)}), ["-q", "-p", "no:randomly",
-                                                                                         *extra])
-    print(f"layer-spec: KERAS_BACKEND={backend} python {' '.join(command[1:])}", flush=True)
-    started = time.perf_counter()
-    proc = subprocess.run(command, env=_env(backend), capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    result = RunResult.from_dict(json.loads(report.read_text())) if report.is_file() else None
-    errors = [line.removeprefix("ERROR: ") for line in (proc.stdout + proc.stderr).splitlines()
-              if line.startswith("ERROR: ")]
-    message = result.headline() if result is not None else (errors[-1] if errors else f"pytest exit {proc.returncode}")
-    print(f"layer-spec: backend {backend}: {message} ({seconds:.0f} s)", flush=True)
-    return {"backend": backend, "result": result, "exit": proc.returncode, "message": message, "seconds": seconds}
+    args_ = launcher.check_args(argparse.Namespace(**{**vars(args), "report": str(report)}), ["-q", "-p", "no:randomly",
+                                                                                             *extra])
+    print(f"layer-spec: KERAS_BACKEND={backend} pytest {' '.join(args_)}", flush=True)
+    child = launcher.run_child(launcher.python_command("pytest", *args_), _env(backend))
+    result = None
+    if report.is_file():
+        try:
+            result = RunResult.from_dict(json.loads(report.read_text()))
+        except ValueError:
+            result = None
+    errors = [line.removeprefix("ERROR: ") for line in child.output.splitlines() if line.startswith("ERROR: ")]
+    if result is not None and not child.unknown:
+        message = result.headline()
+    else:
+        result = None  # a run that died or was killed gave no verdict, even where it left a report
+        message = "could not run: " + (child.unknown or (errors[-1] if errors else
+                                                         f"no report, pytest {launcher.how_it_ended(child.returncode)}"))
+    print(f"layer-spec: backend {backend}: {message} ({child.seconds:.0f} s)", flush=True)
+    return {"backend": backend, "result": result, "exit": child.returncode, "message": message,
+            "seconds": child.seconds}
 
 
 def spec_table(runs: list[dict]) -> list[str]:
@@ -169,14 +174,20 @@ def load(impl: str, folder: Path, backends: list[str]) -> dict:
 
 
 def _worker(stage: str, args, backend: str, folder: Path, backends: list[str]) -> dict | str:
+    from spec_tests.harness import launcher
+
     out = folder / f"{stage}-{backend}.json"
-    command = [sys.executable, "-m", "spec_tests.harness.parity", stage, args.impl, "--profile", args.profile,
-               "--folder", str(folder), "--backends", ",".join(backends)]
-    proc = subprocess.run(command, env=_env(backend), capture_output=True, text=True)
-    if proc.returncode != 0 or not out.is_file():
-        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-        return f"the {stage} worker failed: {lines[-1] if lines else proc.returncode}"
-    return json.loads(out.read_text())
+    command = launcher.python_command("module", "spec_tests.harness.parity", stage, args.impl, "--profile", args.profile,
+                                      "--folder", str(folder), "--backends", ",".join(backends))
+    child = launcher.run_child(command, _env(backend))
+    if child.unknown or child.returncode != 0 or not out.is_file():
+        lines = [line for line in child.output.splitlines() if line.strip()]
+        why = child.unknown or (lines[-1] if lines else launcher.how_it_ended(child.returncode))
+        return f"the {stage} worker could not run: {why}"
+    try:
+        return json.loads(out.read_text())
+    except ValueError as exc:
+        return f"the {stage} worker wrote no readable values: {exc}"
 
 
 def _difference(seen, expected) -> tuple[bool, str]:
@@ -262,7 +273,7 @@ def check_backends(args, extra: list[str]) -> int:
             lines.append(f"- {run['backend']}: {run['result'].versions.get('runtime', '')}, "
                          f"{run['seconds']:.0f} s")
         else:
-            lines.append(f"- {run['backend']}: not run: {run['message']}")
+            lines.append(f"- {run['backend']}: {run['message']}")
     ok = all(run["exit"] == 0 for run in runs) and not failed
     lines += ["", "## Same weights, same inputs: outputs and gradients", "",
               f"Each backend against the first, largest absolute difference; equal means within rtol {RTOL:g} and "

@@ -2,12 +2,12 @@
 
 One type, :class:`RunResult`, serves every reader: the end-of-run summary and
 the Markdown/JSON report (:mod:`~spec_tests.harness.reporter`), ``layer-spec``,
-the in-process runner (:mod:`~spec_tests.harness.runner`), the mutant meta test
+the in-process run (:func:`spec_tests.harness.runs.run`), the mutant meta test
 and the kill matrix. It holds one :class:`ClauseResult` per clause case, and
 derives from them the per-area table, the verdict and the causes
 (:func:`~spec_tests.harness.hints.group`). It round-trips through
 JSON (:meth:`RunResult.to_dict`, :meth:`RunResult.from_dict`): that is the
-``--spec-report x.json`` format and the worker protocol of the runner pool.
+``--spec-report x.json`` format and the worker protocol of the pool (:mod:`~spec_tests.harness.runs`).
 """
 
 from __future__ import annotations

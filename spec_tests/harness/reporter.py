@@ -635,10 +635,18 @@ def _write_platform(tr, result, suffix: str) -> None:
         for clause in platform:
             tr.write_line(f"  platform: {clause.area}::{clause.name}")
             tr.write_line(f"    {clause.first_line}")
-    if checked:
-        tr.write_line(f"{len(checked)} failed clause(s) were rerun with {probe.switch()} and failed there too: "
+    unknown = [clause for clause in checked if attribution.not_attributed(clause)]
+    own = [clause for clause in checked if not attribution.not_attributed(clause)]
+    if own:
+        tr.write_line(f"{len(own)} failed clause(s) were rerun with {probe.switch()} and failed there too: "
                       f"they are the layer's own failures", red=True)
-        for clause in checked:
+        for clause in own:
+            tr.write_line(f"  {clause.area}::{clause.name}: {clause.platform}")
+    if unknown:
+        tr.write_line(f"{len(unknown)} failed clause(s) {attribution.NOT_ATTRIBUTED}: the rerun with {probe.switch()} "
+                      "gave no answer, so nothing says whether they are the layer's failures or the platform's; "
+                      "they stay failures of this run", yellow=True, bold=True)
+        for clause in unknown:
             tr.write_line(f"  {clause.area}::{clause.name}: {clause.platform}")
 
 

@@ -37,8 +37,6 @@ def split_id(clause_id: str) -> tuple[str, str, str]:
 
 def _case_parameters(clause_id: str) -> dict:
     """The parametrized arguments of one case, taken from pytest's own collection of the clause's module."""
-    import pytest
-
     module_name, function, case = split_id(clause_id)
     if not case:
         return {}
@@ -51,9 +49,11 @@ def _case_parameters(clause_id: str) -> dict:
                 if item.name == f"{function}[{case}]":
                     Grab.params = dict(item.callspec.params)
 
+    from spec_tests.harness.launcher import run_pytest_here
+
     path = Path(importlib.import_module(module_name).__file__)
     with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main([str(path), "--collect-only", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+        run_pytest_here([str(path), "--collect-only", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
                      "--rootdir", str(path.parents[1]), "-k", function], plugins=[Grab()])
     if Grab.params is None:
         raise LookupError(f"{clause_id}: no such case in {module_name}")

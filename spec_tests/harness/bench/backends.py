@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from spec_tests import environment
@@ -37,15 +34,22 @@ def backend_of(data: dict) -> str:
     return "tensorflow"
 
 
-def run_backend(backend: str, impl: str, json_path: Path, pytest_args=(), timeout: float = 3600) -> int:
-    """``pytest --benchmark-only`` of the suite under ``KERAS_BACKEND=backend``; its exit status."""
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    env.pop(environment.LEGACY_KERAS, None)  # legacy Keras 2 has no backends
-    env.pop("PYTEST_ADDOPTS", None)
-    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", "--pyargs", "spec_tests.test_benchmarks",
-               "--benchmark-only", f"--impl={impl}", f"--benchmark-json={json_path}", *pytest_args]
-    print(f"== {backend}: {' '.join(command[1:])}", flush=True)
-    return subprocess.run(command, env=env, timeout=timeout).returncode
+def run_backend(backend: str, impl: str, json_path: Path, pytest_args=(), timeout: float = 3600) -> str:
+    """``pytest --benchmark-only`` of the suite under ``KERAS_BACKEND=backend``, in a child the launcher starts;
+    why it gave no table ("" when it did)."""
+    from spec_tests.harness import launcher
+
+    env = launcher.child_environment({environment.KERAS_BACKEND: backend},
+                                     drop=(environment.LEGACY_KERAS,))  # legacy Keras 2 has no backends
+    args = ["-p", "no:randomly", "-q", "--pyargs", "spec_tests.test_benchmarks", "--benchmark-only", f"--impl={impl}",
+            f"--benchmark-json={json_path}", *pytest_args]
+    print(f"== {backend}: pytest {' '.join(args)}", flush=True)
+    child = launcher.run_child(launcher.python_command("pytest", *args), env, timeout=timeout, capture=False)
+    if child.unknown:
+        return child.unknown
+    if child.returncode not in (0, 1):
+        return f"pytest ended with {launcher.how_it_ended(child.returncode)}"
+    return "" if Path(json_path).exists() else "it wrote no --benchmark-json"
 
 
 @dataclasses.dataclass
@@ -143,18 +147,22 @@ def backends_main(argv) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, failed = [], []
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         if backend not in BACKENDS:
             parser.error(f"--backends: {backend!r} is not one of {', '.join(BACKENDS)}")
         path = out / f"{backend}.json"
-        status = run_backend(backend, args.impl, path, args.pytest_args)
-        if status not in (0, 1) or not path.exists():
-            print(f"{backend}: the benchmark run failed (exit status {status}); no table", file=sys.stderr)
-            return 2
-        paths.append(path)
-    print(format_cross(load_cross(paths), markdown=args.markdown))
-    return 0
+        path.unlink(missing_ok=True)  # an earlier run's file is no result of this one
+        why = run_backend(backend, args.impl, path, args.pytest_args)
+        if why:
+            failed.append(f"{backend}: could not run: {why}")
+        else:
+            paths.append(path)
+    if paths:
+        print(format_cross(load_cross(paths), markdown=args.markdown))
+    for line in failed:
+        print(f"- {line}" if args.markdown else line)
+    return 2 if failed else 0
 
 
 def merge_main(argv) -> int:
