@@ -58,7 +58,7 @@ def test_split_keeps_order_and_sends_only_marked_items_to_the_full_tier():
 def test_the_closing_line_says_how_many_and_how_to_run_them():
     assert deselected_line(0) == ""
     line = deselected_line(42)
-    assert "42 full-tier test(s) deselected" in line and line.endswith(f"python -m pytest tests {FULL_OPTION}")
+    assert "42 full-tier test(s) deselected" in line and line.endswith(f"pytest tests {FULL_OPTION}")
 
 
 def test_this_run_deselects_the_full_tier_unless_asked(request):

@@ -123,7 +123,7 @@ def deselected_line(count: int) -> str:
     if not count:
         return ""
     return (f"tiers: {count} full-tier test(s) deselected (the whole mutant zoo, every correct layer, the wheel "
-            f"workflow, the benchmark calibration, ...); run them with: python -m pytest tests {FULL_OPTION}")
+            f"workflow, the benchmark calibration, ...); run them with: pytest tests {FULL_OPTION}")
 
 
 def listers(mutants, generation: int, backend: str) -> dict[tuple[str, bool], list[str]]:
