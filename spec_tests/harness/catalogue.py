@@ -284,7 +284,6 @@ class _Collected:
                 for area in names if area in collected]
 
 
-# launcher: moves to spec_tests/harness/launcher.py
 @functools.lru_cache(maxsize=1)
 def collect_spec() -> _Collected:
     """Collect every area of the spec with ``pytest --collect-only`` in this process, and hand back what the
@@ -300,6 +299,7 @@ def collect_spec() -> _Collected:
     import pytest
 
     from spec_tests.generation import LEGACY
+    from spec_tests.harness import launcher
 
     files = [str(SPEC_DIR / f"test_{area}.py") for area in spec_areas()]
     args = [*files, "--collect-only", "-q", "-s", "--rootdir", str(SPEC_DIR.parent),
@@ -308,7 +308,7 @@ def collect_spec() -> _Collected:
     collected = _Collected()
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        status = pytest.main(args, plugins=[collected])
+        status = launcher.run_pytest_here(args, plugins=[collected])
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.INTERRUPTED) and not collected.errors:
         tail = " ".join(output.getvalue().split()[-40:])
         collected.errors.append((SPEC_PACKAGE, f"pytest --collect-only ended with exit status {int(status)}: {tail}"))
