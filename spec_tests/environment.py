@@ -31,6 +31,10 @@ KEEP_DEVICES = "LAYER_SPEC_KEEP_DEVICES"
 PLATFORM_CHILD = "LAYER_SPEC_PLATFORM_CHILD"
 #: 1: the platform probe adds a simulated float16 defect while oneDNN is on (the project's own tests use it).
 SIMULATE_DEFECT = "LAYER_SPEC_SIMULATE_DEFECT"
+#: The golden set the compatibility clauses read, as --spec-golden.
+GOLDEN = "LAYER_SPEC_GOLDEN"
+#: The layer's own golden configurations, JSON {name: {constructor kwargs}} (for a class without the attribute).
+GOLDEN_CONFIGURATIONS = "LAYER_SPEC_GOLDEN_CONFIGURATIONS"
 
 #: The ini keys (pyproject.toml [tool.pytest.ini_options], pytest.ini, ...) that mirror the variables above.
 INI_KEYS = {
@@ -40,6 +44,8 @@ INI_KEYS = {
     OPTIONS: "layer_spec_options",
     XFAIL_FILE: "layer_spec_xfail_file",
     STRICT: "layer_spec_strict",
+    GOLDEN: "layer_spec_golden",
+    GOLDEN_CONFIGURATIONS: "layer_spec_golden_configurations",
 }
 
 
