@@ -49,7 +49,9 @@ _EXAMPLES = """examples:
   layer-spec list --markdown > SPEC.md
   layer-spec platform
   layer-spec mutate layers/dense.py:MyDenseLayer --report mutation.json
-  layer-spec bench paired --seconds 5"""
+  layer-spec bench paired --seconds 5
+  layer-spec golden write --impl mypkg.layers:MyDense tests/golden/v1
+  layer-spec migrate --impl mypkg.layers:MyDense --legacy-impl mypkg.keras2_layers:MyDense"""
 _LEGACY_ENV = environment.LEGACY_KERAS
 
 
@@ -133,6 +135,15 @@ def _parser() -> argparse.ArgumentParser:
     from spec_tests.harness import mutate_cli
 
     mutate_cli.add_parser(commands)
+    from spec_tests.harness import migrate
+
+    migrate.add_parser(commands)
+    commands.add_parser(
+        "golden",
+        help="write a golden set: layer-spec golden write --impl X DIR [--update] (docs/compatibility.md)",
+        description="Forwarded to spec_tests/harness/golden.py's command.",
+        add_help=False,
+    )
 
     commands.add_parser(
         "bench",
@@ -157,6 +168,11 @@ def _main(argv: list[str] | None = None) -> int:
         from spec_tests.harness.bench.__main__ import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] == ["golden"]:  # layer-spec golden write --impl X DIR: golden.py's own command, in this process
+        from spec_tests.harness.golden import main as golden_main
+
+        sys.path.insert(0, os.getcwd())  # the class imports from the current folder, as in `python`
+        return golden_main(argv[1:])
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -172,6 +188,10 @@ def _main(argv: list[str] | None = None) -> int:
         from spec_tests.harness import mutate_cli
 
         return mutate_cli.main(args)
+    if args.command == "migrate":
+        from spec_tests.harness import migrate
+
+        return migrate.main(args)
     if args.command == "diff":
         from spec_tests.harness.diff import main as diff_main
 
