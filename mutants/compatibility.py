@@ -7,7 +7,7 @@ named by ``layer_spec_golden``) shows the break. Keras 3 only (``keras.ops``), o
 from __future__ import annotations
 
 from layers._compat import keras, register_serializable
-from mutants._ops import ops
+from mutants._ops import OpsBase, ops
 from mutants._versioned import GOLDEN_ROOT, VersionedDenseV1, golden_dir
 
 
@@ -21,7 +21,8 @@ class RenamedOptionDense(VersionedDenseV1):
     layer_spec_configurations = {"scaled": {"scale": 2.0}}
 
     def __init__(self, units, scale=1.0, **kwargs):
-        super().__init__(units, output_scale=scale, **kwargs)
+        OpsBase.__init__(self, units, **kwargs)  # an old config's output_scale reaches Keras's Layer, which refuses it
+        self.output_scale = float(scale)
 
     def get_config(self):
         config = super().get_config()

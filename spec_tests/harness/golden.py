@@ -215,6 +215,21 @@ def read_manifest(directory) -> dict:
     return json.loads(path.read_text())
 
 
+#: Why a configuration is left out of a set another Keras generation wrote (None: it is read).
+KERAS2_POLICY = ("Keras 3 does not read the dtype policy tf_keras writes into a config (mixed_float16), for "
+                 "keras.layers.Dense too: a Keras limitation, not the layer's (layer-spec migrate covers Keras 2 files)")
+
+
+def unreadable_here(manifest: dict, name: str) -> str | None:
+    """Why this process's Keras cannot read configuration ``name`` of the set whatever the layer does, or None."""
+    written_by_keras2 = manifest["versions"]["keras_distribution"] == "tf-keras"
+    if written_by_keras2 and generation(keras_module()) == 3 and "dtype" in manifest["configurations"][name]["kwargs"]:
+        return KERAS2_POLICY
+    if not written_by_keras2 and generation(keras_module()) == 2:
+        return "tf_keras does not read a Keras 3 file"
+    return None
+
+
 def saved_by(manifest: dict) -> str:
     v = manifest["versions"]
     return f"{v['keras_distribution']} {v['keras']} on {v['backend']}"
@@ -297,11 +312,11 @@ def check_keras_file(cls, folder: Path, saved_name: str):
     return model
 
 
-def check_weights_file(cls, folder: Path, input_shape) -> None:
-    """A model built from the saved config loads ``model.weights.h5``: each weight lands in the variable of its
-    name, and the outputs are the saved ones."""
+def check_weights_file(cls, folder: Path, input_shape, layers=None) -> None:
+    """A model built from the saved config (or of ``layers``, for a class without one) loads ``model.weights.h5``:
+    each weight lands in the variable of its name, and the outputs are the saved ones."""
     keras = keras_module()
-    layers = check_config(cls, folder)
+    layers = layers if layers is not None else check_config(cls, folder)
     model = _model(keras, layers, input_shape)
     path = Path(folder) / "model.weights.h5"
     try:
@@ -355,8 +370,8 @@ def source(config, cls) -> Source | None:
     from spec_tests import environment
     from spec_tests.harness.selection import setting
 
-    value, origin = setting(config, "layer_spec_golden", environment.GOLDEN)
-    update = bool(config.getoption("layer_spec_golden_update", False))
+    value, origin = setting(config, "layer_spec_spec_golden", environment.GOLDEN)
+    update = bool(config.getoption("layer_spec_spec_golden_update", False))
     if value:
         return Source(Path(value).expanduser().resolve(), origin, update)
     attribute = getattr(cls, GOLDEN_ATTRIBUTE, None)
@@ -416,7 +431,11 @@ def main(argv=None) -> int:
     configurations = {**FIXED, **declared_configurations(cls)}
     if args.only:
         configurations = {name: configurations[name] for name in args.only.split(",")}
-    manifest = write_set(cls, args.directory, configurations, update=args.update)
+    try:
+        manifest = write_set(cls, args.directory, configurations, update=args.update)
+    except FileExistsError as exc:
+        print(f"golden write: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {len(manifest['configurations'])} configurations of {cls.__name__} to {args.directory} "
           f"({saved_by(manifest)})")
     return 0
