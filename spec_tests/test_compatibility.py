@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from spec_tests import generation
-from spec_tests.harness import golden
+from spec_tests.harness import golden, golden_options
 from spec_tests.helpers import fail, skip_not_offered
 
 #: The fixed configurations a run without a golden set writes: the first the layer offers.
@@ -84,12 +84,12 @@ def _write(layer_cls, make_layer, directory: Path, configurations: dict, update:
 
 @pytest.fixture
 def golden_set(request, layer_impl, layer_cls, make_layer, profile, tmp_path_factory) -> GoldenSet:
-    source = golden.source(request.config, layer_cls)
+    source = golden_options.source(request.config, layer_cls)
     key = (layer_cls, profile, source.directory if source else None)
     if key not in _written:
         if source is None:
             directory = tmp_path_factory.mktemp("golden") / layer_cls.__name__
-            declared = golden.declared_configurations(layer_cls, golden.ini_configurations(request.config))
+            declared = golden.declared_configurations(layer_cls, golden_options.ini_configurations(request.config))
             fixed = {name: golden.FIXED[name] for name in DEFAULT_CONFIGURATIONS}
             first = next(iter(_offered(make_layer, fixed)), "bias")
             _write(layer_cls, make_layer, directory, {first: golden.FIXED[first], **declared}, update=False)
@@ -98,7 +98,7 @@ def golden_set(request, layer_impl, layer_cls, make_layer, profile, tmp_path_fac
             directory, origin = source.directory, source.origin
             if source.update:
                 configurations = {**golden.FIXED, **golden.declared_configurations(
-                    layer_cls, golden.ini_configurations(request.config))}
+                    layer_cls, golden_options.ini_configurations(request.config))}
                 _write(layer_cls, make_layer, directory, configurations, update=True)
         try:
             manifest = golden.read_manifest(directory)

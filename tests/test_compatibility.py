@@ -181,3 +181,33 @@ def test_each_version_2_fails_the_check_its_mistake_breaks(spec, failing_check):
         _check_every_configuration(cls, directory)
     expected = {"config": "from_config", "keras_file": "load_model", "outputs": "outputs against the saved"}
     assert expected[failing_check] in caught.value.what
+
+
+# --- the Keras 2 to Keras 3 migration check (a child process saves with Keras 2: the full tier)
+
+MIGRATION_CASES = {
+    # class -> the Keras 2 formats Keras 3 loads with equal outputs (today's tf_keras 2.21 and Keras 3.15)
+    "layers:MyDenseLayer": {"model.h5", "weights.h5", "resaved.keras", "resaved.weights.h5"},
+    "tests.migration_layers:OptimizedDense": {"model.h5", "weights.h5", "resaved.keras", "resaved.weights.h5"},
+}
+
+
+@FULL
+@pytest.mark.skipif(GENERATION == 2, reason="the migration check loads into Keras 3: run it without TF_USE_LEGACY_KERAS")
+@pytest.mark.parametrize("spec", sorted(MIGRATION_CASES))
+def test_migration_check_reports_every_keras2_format(spec, tmp_path, capsys):
+    """Keras 2 saves the four formats in a child; Keras 3 loads .h5 model and weights and the re-saved files with
+    equal outputs, refuses the checkpoint and the SavedModel, and the SavedModel still serves through TFSMLayer."""
+    import argparse
+
+    from spec_tests.harness import migrate
+
+    code = migrate.main(argparse.Namespace(impl=spec, legacy_impl=None, keep=str(tmp_path)))
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    outcomes = migrate.load_keras3(__import__("spec_tests.harness.impls", fromlist=["load_impl"]).load_impl(spec)[0],
+                                   tmp_path)
+    assert {o.file for o in outcomes if o.loads and o.equal} == MIGRATION_CASES[spec], printed
+    saved_model = next(o for o in outcomes if o.file == "saved_model")
+    assert "TFSMLayer tried: equal outputs" in saved_model.way, printed
+    assert "Keras 3 only supports" in next(o for o in outcomes if o.file.startswith("checkpoint")).detail

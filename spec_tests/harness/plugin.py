@@ -3,7 +3,7 @@
 * :mod:`~spec_tests.harness.selection`: ``--impl`` and ``--profile``, the header, the profile's skips;
 * :mod:`~spec_tests.harness.hints`: a known pitfall's fix on a failing clause;
 * :mod:`~spec_tests.harness.xfail`: ``--xfail-file``;
-* :mod:`~spec_tests.harness.golden`: ``--spec-golden``, the golden set the compatibility clauses read;
+* :mod:`~spec_tests.harness.golden_options`: ``--spec-golden``, the golden set the compatibility clauses read;
 * :mod:`~spec_tests.harness.report`: the causes, the per-area table, the verdict and ``--spec-report``;
 * :mod:`~spec_tests.harness.rerun`: ``--spec-cause``, rerun the clauses of one cause of the last run;
 * :mod:`~spec_tests.harness.compact`: a failed clause's rule, expected/seen, hint and the layer's own frames,
@@ -17,7 +17,7 @@ pytest_plugins = [
     "spec_tests.harness.selection",
     "spec_tests.harness.hints",
     "spec_tests.harness.xfail",
-    "spec_tests.harness.golden",  # --spec-golden, --spec-golden-update (the compatibility clauses' golden set)
+    "spec_tests.harness.golden_options",  # --spec-golden, --spec-golden-update (the compatibility clauses' golden set)
     "spec_tests.harness.rerun",  # before report, which imports it: a plugin module must be imported first as one
     "spec_tests.harness.report",
     "spec_tests.harness.compact",  # after report and hints: the outermost wrapper, it reads their tags
