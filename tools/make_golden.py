@@ -112,7 +112,8 @@ def make_versioned(update: bool) -> None:
     for name, saved_as in SAVED_AS.items():
         package, _, class_name = saved_as.partition(">")
         version_1 = keras.saving.register_keras_serializable(package=package)(
-            type(class_name, (VersionedDenseV1,), {"__doc__": VersionedDenseV1.__doc__}))
+            type(class_name, (VersionedDenseV1,), {"__doc__": VersionedDenseV1.__doc__,
+                                                   "__module__": VersionedDenseV1.__module__}))
         configurations = {**golden.FIXED, **golden.declared_configurations(version_1)}
         target = GOLDEN / "versioned" / name
         if (target / "manifest.json").exists() and not update:
