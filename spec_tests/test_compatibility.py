@@ -54,7 +54,7 @@ class GoldenSet:
         return f"configuration {name!r} of the golden set {self.origin} ({golden.saved_by(self.manifest)})"
 
 
-_written: dict = {}  # (class, profile, directory or None) -> GoldenSet: each set is written once per run
+_written: dict = {}  # (class, profile, set or this session's temporary folder) -> GoldenSet: written once per run
 
 
 def _offered(make_layer, configurations: dict) -> dict:
@@ -85,7 +85,8 @@ def _write(layer_cls, make_layer, directory: Path, configurations: dict, update:
 @pytest.fixture
 def golden_set(request, layer_impl, layer_cls, make_layer, profile, tmp_path_factory) -> GoldenSet:
     source = golden_options.source(request.config, layer_cls)
-    key = (layer_cls, profile, source.directory if source else None)
+    # a process may serve several pytest sessions (the pool's workers): a temporary set is this session's only
+    key = (layer_cls, profile, source.directory if source else tmp_path_factory.getbasetemp())
     if key not in _written:
         if source is None:
             directory = tmp_path_factory.mktemp("golden") / layer_cls.__name__
