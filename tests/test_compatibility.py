@@ -107,6 +107,17 @@ def test_write_refuses_an_existing_set_and_update_rewrites_it(tmp_path):
     assert sorted(p.name for p in (tmp_path / "set").iterdir()) == ["manifest.json", "no_bias"]
 
 
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="MyDenseLayer calls TensorFlow ops")
+def test_golden_write_command_refuses_an_existing_set(tmp_path, capsys):
+    """``layer-spec golden write`` (golden.py's command) writes a set, refuses to write it again, rewrites with --update."""
+    command = ["write", "--impl", "layers:MyDenseLayer", "--only", "bias", str(tmp_path / "set")]
+    assert golden.main(command) == 0
+    assert golden.main(command) == 1
+    assert "never overwritten silently" in capsys.readouterr().err
+    assert golden.main([*command, "--update"]) == 0
+    assert golden.read_manifest(tmp_path / "set")["layer"]["registered_name"] == "layers>MyDenseLayer"
+
+
 def test_manifest_records_versions_and_the_layer(tmp_path):
     """The manifest names Keras, the backend, TensorFlow, the layer's class, registered name and version."""
     manifest = golden.write_set(keras.layers.Dense, tmp_path, {"bias": golden.FIXED["bias"]})

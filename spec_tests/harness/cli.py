@@ -10,6 +10,8 @@
     layer-spec list                                        # every clause: area, name, rule
     layer-spec list --markdown > SPEC.md
   layer-spec platform
+    layer-spec golden write --impl mypkg.layers:MyDense DIR    # a golden set (docs/compatibility.md)
+    layer-spec migrate --impl mypkg.layers:MyDense             # what Keras 3 reads of Keras 2's files
 
 ``check`` runs pytest on the installed ``spec_tests`` package in a child
 process (``python -m pytest --pyargs spec_tests ...``, from the current folder,
