@@ -28,7 +28,7 @@ Convention (see also ``tests/test_mutants.py``, which enforces it):
   test rejects them under ``KERAS_BACKEND=jax`` too. Undeclared: TensorFlow.
 * Keras comes only from ``layers._compat``; every mutant is registered with
   ``@register_serializable(package="mutants")``, so class names must be unique
-  across the whole zoo.
+  across the whole zoo (a mutant whose mistake is its package says which in ``MUTANT_PACKAGE``).
 
 A mutant's *spec string* is ``mutants.<area>:<Class>``, the value ``--impl`` takes::
 

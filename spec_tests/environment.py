@@ -33,6 +33,10 @@ KEEP_DEVICES = "LAYER_SPEC_KEEP_DEVICES"
 PLATFORM_CHILD = "LAYER_SPEC_PLATFORM_CHILD"
 #: 1: the platform probe adds a simulated float16 defect while oneDNN is on (the project's own tests use it).
 SIMULATE_DEFECT = "LAYER_SPEC_SIMULATE_DEFECT"
+#: The golden set the compatibility clauses read, as --spec-golden.
+GOLDEN = "LAYER_SPEC_GOLDEN"
+#: The layer's own golden configurations, JSON {name: {constructor kwargs}} (for a class without the attribute).
+GOLDEN_CONFIGURATIONS = "LAYER_SPEC_GOLDEN_CONFIGURATIONS"
 
 #: Set by the launcher (spec_tests/harness/launcher.py) for its child processes: the parent's import locations,
 #: which the child appends to its sys.path (never ahead of the standard library).
@@ -55,6 +59,8 @@ INI_KEYS = {
     XFAIL_FILE: "layer_spec_xfail_file",
     STRICT: "layer_spec_strict",
     CLAUSE_TIMEOUT: "layer_spec_clause_timeout",
+    GOLDEN: "layer_spec_golden",
+    GOLDEN_CONFIGURATIONS: "layer_spec_golden_configurations",
 }
 
 

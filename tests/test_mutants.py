@@ -101,9 +101,10 @@ def test_mutant_is_well_formed(mutant):
     if not set(mutant.backends) <= set(ALL_BACKENDS):
         problems.append(f"layer_spec_backends {mutant.backends!r} must be a subset of {ALL_BACKENDS}")
     registered = keras.utils.get_registered_name(mutant.cls)
-    if registered != f"mutants>{mutant.name}":
-        problems.append(f"registered name {registered!r}, expected 'mutants>{mutant.name}' "
-                        '(decorate it with @register_serializable(package="mutants"))')
+    package = getattr(mutant.cls, "MUTANT_PACKAGE", "mutants")  # a mutant whose mistake is its package names it
+    if registered != f"{package}>{mutant.name}":
+        problems.append(f"registered name {registered!r}, expected '{package}>{mutant.name}' "
+                        f'(decorate it with @register_serializable(package="{package}"))')
     assert not problems, f"{mutant.spec}: " + "; ".join(problems)
 
 

@@ -144,6 +144,13 @@ EXAMPLES = {
         "AssertionError",
         "5 out of the last 5 calls to <function f at 0x7f> triggered tf.function retracing.",
     ),
+    "renamed_constructor_argument": (
+        "SpecFailure",
+        "configuration 'bias' of the golden set tests/golden/v1 (--spec-golden) (keras 3.15.1 on tensorflow): "
+        "VersionedDense.from_config(saved config of layer 0): expected a rebuilt layer, seen TypeError: Error when "
+        "deserializing class 'VersionedDense' using config={'units': 3, 'output_scale': 1.0}.\n\nException "
+        "encountered: Unrecognized keyword arguments passed to VersionedDense: {'output_scale': 1.0}",
+    ),
 }
 
 

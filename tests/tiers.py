@@ -58,6 +58,7 @@ MUTANT_SAMPLE = (
     "mutants.serialization:MinimalDenseConfigDropsActivation",
     "mutants.tutorial:TutorialKernelRandomNormal",
     "mutants.serialization:ConfigRenamesUnits",
+    "mutants.compatibility:RenamedPackageDense",
     "mutants.training:KernelBehindStopGradient",
     "mutants.graph:NewVariableEveryCall",
     "mutants.graph:OpsNumpyMatmulInCall",

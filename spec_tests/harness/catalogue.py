@@ -61,8 +61,8 @@ LEVEL_HELP = {
 #: a Keras citizen needs (saving, training, graphs, dtypes, options, distribution), then refusals.
 AREAS = (
     "construction", "build", "naming", "shapes", "trainable_variables", "bias", "gradients", "differential",
-    "masking", "tutorial", "serialization", "training", "graph", "dtypes", "initializers", "distribution", "bad_input",
-    "damaged_files",
+    "masking", "tutorial", "serialization", "compatibility", "training", "graph", "dtypes", "initializers",
+    "distribution", "bad_input", "damaged_files",
     # capabilities: what keras.layers.Dense does beyond the core contract, checked only when the layer claims it
     "sparse_inputs", "ragged_inputs", "quantization", "lora",
 )

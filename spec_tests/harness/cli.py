@@ -10,6 +10,8 @@
     layer-spec list                                        # every clause: area, name, rule
     layer-spec list --markdown > SPEC.md
   layer-spec platform
+    layer-spec golden write --impl mypkg.layers:MyDense DIR    # a golden set (docs/compatibility.md)
+    layer-spec migrate --impl mypkg.layers:MyDense             # what Keras 3 reads of Keras 2's files
 
 ``check`` runs pytest on the installed ``spec_tests`` package in a child
 process started by the launcher (``python -P -c BOOTSTRAP pytest --pyargs spec_tests ...``,
@@ -50,7 +52,9 @@ _EXAMPLES = """examples:
   layer-spec list --markdown > SPEC.md
   layer-spec platform
   layer-spec mutate layers/dense.py:MyDenseLayer --report mutation.json
-  layer-spec bench paired --seconds 5"""
+  layer-spec bench paired --seconds 5
+  layer-spec golden write --impl mypkg.layers:MyDense tests/golden/v1
+  layer-spec migrate --impl mypkg.layers:MyDense --legacy-impl mypkg.keras2_layers:MyDense"""
 _LEGACY_ENV = environment.LEGACY_KERAS
 
 
@@ -134,6 +138,15 @@ def _parser() -> argparse.ArgumentParser:
     from spec_tests.harness import mutate_cli
 
     mutate_cli.add_parser(commands)
+    from spec_tests.harness import migrate
+
+    migrate.add_parser(commands)
+    commands.add_parser(
+        "golden",
+        help="write a golden set: layer-spec golden write --impl X DIR [--update] (docs/compatibility.md)",
+        description="Forwarded to spec_tests/harness/golden.py's command.",
+        add_help=False,
+    )
 
     commands.add_parser(
         "bench",
@@ -158,6 +171,11 @@ def _main(argv: list[str] | None = None) -> int:
         from spec_tests.harness.bench.__main__ import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] == ["golden"]:  # layer-spec golden write --impl X DIR: golden.py's own command, in this process
+        from spec_tests.harness.golden import main as golden_main
+
+        sys.path.insert(0, os.getcwd())  # the class imports from the current folder, as in `python`
+        return golden_main(argv[1:])
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -173,6 +191,10 @@ def _main(argv: list[str] | None = None) -> int:
         from spec_tests.harness import mutate_cli
 
         return mutate_cli.main(args)
+    if args.command == "migrate":
+        from spec_tests.harness import migrate
+
+        return migrate.main(args)
     if args.command == "diff":
         from spec_tests.harness.diff import main as diff_main
 

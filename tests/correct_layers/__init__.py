@@ -32,6 +32,7 @@ CORRECT_LAYERS = {
     "tests.correct_layers.minimal_use_bias:LinearDense": (3,),
     "tests.correct_layers.units_only:UnitsOnlyDense": (3,),
     "tests.correct_layers.he_default:HeDense": (2, 3),
+    "tests.correct_layers.versioned_refactor:RefactoredVersionedDense": (3,),
 }
 #: The layers that offer fewer options than Dense, by design: the spec judges them under ``--profile custom``
 #: (the others are drop-in Dense layers, judged under the default ``dense``).
