@@ -24,6 +24,9 @@ nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["keras3_tensorflow", "keras3_jax", "keras3_torch", "keras2"]
 
 PYTHON = "3.11"
+#: Every venv is seeded with pip, as the README's `python3.11 -m venv` is: the wheel workflow test builds and installs
+#: with `python -m pip`, and keras3_torch installs torch with it.
+VENV = ["--seed"]
 #: The README's install command, in a session's venv (the quick start: ``pip install -e ".[test,legacy,jax]"``).
 INSTALL = ("-e", ".[test,legacy,jax]")
 #: The README's quick start, the words a user types after installing: the spec on the reference layer, then the
@@ -56,7 +59,7 @@ def _install(session: nox.Session) -> None:
         session.install(*INSTALL)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, venv_params=VENV)
 def keras3_tensorflow(session: nox.Session) -> None:
     """Keras 3 on TensorFlow: the README's quick start as written, the benchmarks once untimed, then the full tier."""
     _install(session)
@@ -66,7 +69,7 @@ def keras3_tensorflow(session: nox.Session) -> None:
     session.run("pytest", "tests", "--full", "-m", "full", *XDIST, env=KERAS3_TENSORFLOW)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, venv_params=VENV)
 def keras3_jax(session: nox.Session) -> None:
     """Keras 3 on JAX: OpsDense conforms; Keras's Dense passes every clause, every keras.ops mutant is rejected and
     every keras.ops correct layer conforms."""
@@ -76,7 +79,7 @@ def keras3_jax(session: nox.Session) -> None:
                 *XDIST, env=KERAS3_JAX)
 
 
-@nox.session(python=PYTHON, venv_params=["--seed"])  # --seed: the venv has pip, which installs torch
+@nox.session(python=PYTHON, venv_params=VENV)
 def keras3_torch(session: nox.Session) -> None:
     """Keras 3 on torch (the CPU build of torch 2.13.0): OpsDense conforms."""
     _install(session)
@@ -84,7 +87,7 @@ def keras3_torch(session: nox.Session) -> None:
     session.run(*OPS_DENSE, env=KERAS3_TORCH)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, venv_params=VENV)
 def keras2(session: nox.Session) -> None:
     """Legacy Keras 2 (tf-keras): the reference layer conforms; then both tiers in one run (the whole zoo with its
     Keras 2 mutants, every correct layer with the Keras 2 ones, the alternatives...), but the wheel workflow and the
