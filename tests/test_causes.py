@@ -22,7 +22,7 @@ from spec_tests.harness import cli, hints, reporter
 from spec_tests.harness.hints import Cause, cause_key, group, normalise
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.records import ClauseResult, RunResult
-from tests.support import REPO
+from tests.support import REPO, run_spec, tail
 from tests.tiers import FULL
 
 ADD_VARIABLE = hints.find_hint("TypeError", "Layer.add_variable() got multiple values for argument 'shape'")
@@ -301,16 +301,14 @@ def test_an_inner_dense_is_one_cause_under_every_layer_name():
     assert hints.find_hint("SpecFailure", "layer.kernel.path: expected my_dense/kernel, seen my_dense/w") is None
 
 
-@FULL  # the naming and tutorial areas against the layer in a new process
-def test_a_layer_delegating_to_an_inner_dense_shows_one_naming_cause(tmp_path):
-    """tests/inner_dense_layer.py: every naming and tutorial failure is the one inner-layer cause."""
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
+@FULL  # the whole spec against the layer in a new process
+def test_a_layer_delegating_to_an_inner_dense_shows_one_cause(tmp_path):
+    """tests/inner_dense_layer.py, otherwise written with care: the whole spec finds one mistake, so one cause,
+    whose failures (every naming and tutorial one) sit under as many layer names."""
     report = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "spec_tests.test_naming", "spec_tests.test_tutorial",
-                           "--impl", f"{REPO / 'tests' / 'inner_dense_layer.py'}:InnerDense", "-p", "no:randomly",
-                           "-p", "no:cacheprovider", "--spec-report", str(report)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_spec("--impl", f"{REPO / 'tests' / 'inner_dense_layer.py'}:InnerDense", "--spec-report", str(report))
+    assert report.exists(), tail(proc.output)
     data = json.loads(report.read_text())
-    assert proc.returncode == 1 and data["totals"]["failed"] >= 10, proc.stdout[-3000:]
+    assert proc.returncode == 1 and data["totals"]["failed"] >= 10, tail(proc.output)
     assert [cause["cause"] for cause in data["causes"]] == ["weights_of_an_inner_layer"], data["causes"]
+    assert {clause["area"] for clause in data["clauses"] if clause["outcome"] == "failed"} == {"naming", "tutorial"}

@@ -85,6 +85,8 @@ HINTS: tuple[Hint, ...] = (
         "removed), so the files users saved no longer load",
         "keep accepting the old name: take it in __init__ (old_name=None, mapped onto the new one) or translate it "
         "in from_config; never drop an argument a released get_config wrote",
+        # A set this run wrote and read back has no earlier version: the same words are then get_config's mistake.
+        when=lambda message: "written and read back by this run" not in message,
     ),
     Hint(
         "add_variable_positional_name",
