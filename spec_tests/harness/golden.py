@@ -183,6 +183,13 @@ def write_set(cls, directory, configurations: dict, *, make_layer=None, update: 
     return manifest
 
 
+def as_array(value) -> np.ndarray:
+    """A backend's tensor as NumPy: torch's outputs track gradients and must be detached first."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
 def _write_configuration(keras, make_layer, folder: Path, configuration: Configuration) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     layers = [make_layer(units, **configuration.kwargs) for units in UNITS]
@@ -193,7 +200,7 @@ def _write_configuration(keras, make_layer, folder: Path, configuration: Configu
                            for j, w in enumerate(layer.get_weights())])
         for weight in layer.weights:
             arrays[f"{i}/{short_name(weight)}"] = np.asarray(weight.numpy())
-    arrays["outputs"] = np.asarray(model(arrays["inputs"]))
+    arrays["outputs"] = as_array(model(arrays["inputs"]))
     model.save(str(folder / "model.keras"))
     model.save_weights(str(folder / "model.weights.h5"))
     if generation(keras) == 2:
@@ -275,7 +282,7 @@ def root_cause(exc: BaseException) -> str:
 def check_outputs(model, folder: Path, what: str, hint: str | None = MEANING_FIX) -> None:
     data = _data(folder)
     expected = data["outputs"]
-    seen = np.asarray(model(data["inputs"]))
+    seen = as_array(model(data["inputs"]))
     if seen.shape != expected.shape:
         raise Mismatch(f"{what}: output shape", expected.shape, seen.shape, hint)
     tol = tolerance(expected.dtype)
