@@ -80,13 +80,13 @@ _ADD_WEIGHT_FIX = (
 HINTS: tuple[Hint, ...] = (
     Hint(  # before the constructor entries below: the same words, said of a config an earlier version saved
         "renamed_constructor_argument",
-        r"golden set.*(?:Unrecognized keyword arguments?|got an unexpected keyword argument)",
+        # not for a set this run wrote and read back: no earlier version there, the same words are get_config's
+        r"golden set(?![^\n]*written and read back by this run).*"
+        r"(?:Unrecognized keyword arguments?|got an unexpected keyword argument)",
         "a config saved by an earlier version passes an argument the constructor no longer takes (renamed or "
         "removed), so the files users saved no longer load",
         "keep accepting the old name: take it in __init__ (old_name=None, mapped onto the new one) or translate it "
         "in from_config; never drop an argument a released get_config wrote",
-        # A set this run wrote and read back has no earlier version: the same words are then get_config's mistake.
-        when=lambda message: "written and read back by this run" not in message,
     ),
     Hint(
         "add_variable_positional_name",
