@@ -305,6 +305,8 @@ def test_an_inner_dense_is_one_cause_under_every_layer_name():
 def test_a_layer_delegating_to_an_inner_dense_shows_one_cause(tmp_path):
     """tests/inner_dense_layer.py, otherwise written with care: the whole spec finds one mistake, so one cause,
     whose failures (every naming and tutorial one) sit under as many layer names."""
+    if LEGACY:
+        pytest.skip("tests/inner_dense_layer.py is a Keras 3 layer; the pitfall is recognised from the paths' text")
     report = tmp_path / "report.json"
     proc = run_spec("--impl", f"{REPO / 'tests' / 'inner_dense_layer.py'}:InnerDense", "--spec-report", str(report))
     assert report.exists(), tail(proc.output)
