@@ -19,6 +19,7 @@ def run_spec(*args: str, cwd: Path | None = None, env: dict | None = None, timeo
     full_env.pop("PYTEST_ADDOPTS", None)
     full_env.pop("PYTEST_XDIST_WORKER", None)
     full_env.update(env or {})
+    full_env = {key: value for key, value in full_env.items() if value is not None}  # None: unset it
     command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "--pyargs", *args]
     if not any(a.startswith("spec_tests") or a.endswith(".py") for a in args):
         command.append("spec_tests")
