@@ -4,9 +4,9 @@ Contract of the fixtures:
 
 * ``layer_impl``: the implementation under test (``spec_tests.harness.impls.SpecState``); parametrized by the
   harness when a run checks several, so every clause runs once per implementation.
-* ``layer_cls``: the class under test.
+* ``layer_cls``: the class under test (for a factory: the class of the layers it makes).
 * ``profile``: ``"dense"`` or ``"seed"``.
-* ``make_layer(units, **kwargs)``: a fresh, unbuilt instance. Under the seed
+* ``make_layer(units, **kwargs)``: a fresh, unbuilt instance, from the class or the factory. Under the seed
   profile it passes ``units`` positionally and nothing else.
 * ``expected_auto_name``: the snake_case name Keras gives the first instance.
 
@@ -23,7 +23,7 @@ from spec_tests import devices  # first: TensorFlow's devices are fixed once its
 devices.prepare()  # two logical CPUs for the distribution clauses (not in a guest run); changes nothing else
 import pytest
 
-from spec_tests import generation
+from spec_tests import forward, generation
 from spec_tests.harness import options, selection
 from spec_tests.helpers import assert_close, fail, skip_not_offered, to_numpy
 
@@ -49,6 +49,7 @@ def layer_impl(request):
 def _clean_keras_session(layer_impl):
     saved = generation.save_global_state()
     started = generation.fresh_session(SEED)
+    forward.use(forward.of(layer_impl))  # what the value and gradient clauses compare with (spec_tests/forward.py)
     yield
     generation.end_session(started, saved)
 
@@ -69,13 +70,13 @@ def make_layer(layer_impl, layer_cls, profile):
         if profile == "seed":
             if kwargs:
                 raise AssertionError(f"clause bug: the seed profile takes no options, got {sorted(kwargs)}")
-            return layer_cls(units)
+            return layer_impl.make(units)
         if profile == "custom":  # a clause that needs an option the layer does not take is not run
-            offered = options.offer(layer_cls, layer_impl.options).options
+            offered = options.offer(layer_impl.make, layer_impl.options, layer_cls).options
             missing = [name for name in kwargs if name in options.DENSE_OPTIONS and name not in offered]
             if missing:
                 skip_not_offered(f"{', '.join(missing)} (the constructor does not take it)")
-        return layer_cls(units, **kwargs)
+        return layer_impl.make(units, **kwargs)
 
     return make
 
@@ -97,7 +98,7 @@ def own_default(layer_impl, layer_cls, profile, make_layer):
         return [to_numpy(weight) for weight in layer.weights]
 
     def differs(option):
-        offered = options.offer(layer_cls, layer_impl.options)
+        offered = options.offer(layer_impl.make, layer_impl.options, layer_cls)
         mine, dense = options.default_of(offered, option), options.DENSE_DEFAULTS[option]
         if profile == "seed" or options.same_default(option, mine, dense):
             return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spec_tests import backend
+from spec_tests import backend, forward
 from spec_tests.generation import keras, short_name
 from spec_tests.harness.text import strip_ansi
 
@@ -223,6 +223,19 @@ def dense_closed_form_gradients(x, kernel, upstream, bias=None, activation=None)
     return {"kernel": flat_x.T @ flat_g, "bias": flat_g.sum(axis=0), "inputs": g @ w64.T}
 
 
+def expected_output(layer, x, activation=None, kernel=None, bias=None) -> np.ndarray:
+    """:func:`dense_closed_form` with the weights the layer's forward pass uses: ``kernel``/``bias`` as given (or
+    the layer's own), unless the layer declares effective weights (``spec_tests/forward.py``), read from it now."""
+    return dense_closed_form(x, *forward.effective_weights(layer, kernel, bias), activation)
+
+
+def expected_gradients(layer, x, upstream, activation=None, kernel=None, bias=None) -> dict:
+    """:func:`dense_closed_form_gradients` with the weights the forward pass uses, carried to the stored weights
+    by the layer's declared gradient (``spec_tests/forward.py``); Dense's own closed form when it declares none."""
+    kernel, bias = forward.effective_weights(layer, kernel, bias)
+    return forward.current().chain(layer, dense_closed_form_gradients(x, kernel, upstream, bias, activation))
+
+
 def activity_l2_penalty(outputs, l2: float) -> float:
     """What ``activity_regularizer=L2(l2)`` adds to the losses for one call: ``l2 * sum(y**2) / batch size``.
 
@@ -233,6 +246,14 @@ def activity_l2_penalty(outputs, l2: float) -> float:
 
 
 # --- Gradients (computed by backend.gradients: a tape, jax.grad or autograd)
+
+
+#: How to honour a dtype policy (the dtypes clauses, and the serialization clauses on the layer as first made).
+COMPUTE_DTYPE_HINT = (
+    "compute in self.compute_dtype: create weights with add_weight and no dtype (they take the policy's "
+    "variable dtype), use them in call as Keras hands them (autocast to the compute dtype) or via "
+    "keras.ops.cast(w, self.compute_dtype), and never cast the inputs to a hard-coded float32"
+)
 
 
 def gradient_hint(name: str) -> str:
@@ -331,6 +352,7 @@ def keras_mask(tensor):
 
 
 __all__ = [
+    "COMPUTE_DTYPE_HINT",
     "NUMPY_ACTIVATIONS",
     "SpecFailure",
     "activity_l2_penalty",
@@ -344,6 +366,8 @@ __all__ = [
     "dense_closed_form_gradients",
     "dtype_name",
     "error_text",
+    "expected_gradients",
+    "expected_output",
     "expect_raises",
     "expect_raises_naming",
     "expect_that",

@@ -30,11 +30,11 @@ from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
     assert_weights_unchanged,
-    dense_closed_form,
     dtype_name,
     expect_raises,
     expect_raises_naming,
     expect_that,
+    expected_output,
     fail,
     random_array,
     skip_not_offered,
@@ -214,7 +214,7 @@ def output_is_float32_closed_form(make_input):
                     dtype_name(output.dtype),
                     "cast the inputs to self.compute_dtype in call; tf.matmul does not promote int, bool or float64")
         with np.errstate(invalid="ignore", over="ignore"):
-            expected = dense_closed_form(x.astype(np.float64), to_numpy(s.layer.kernel), to_numpy(s.layer.bias))
+            expected = expected_output(s.layer, x.astype(np.float64))
         assert_close(output, expected, "output", rtol=1e-5, atol=1e-5,
                      hint="cast the inputs, not the kernel, and never sanitize NaN or Inf: Dense propagates them")
         assert_weights_unchanged(s.layer, s.weights, "weights after the call")
@@ -487,8 +487,7 @@ def test_bad_first_call_is_refused_and_leaves_the_layer_unbuilt(make_layer, labe
              f"{type(exc).__name__}: {exc}".splitlines()[0][:300], FIRST_CALL_HINT)
     expect_that(tuple(layer.kernel.shape) == (INPUT_DIM, UNITS), "kernel shape after the valid call",
                 (INPUT_DIM, UNITS), tuple(layer.kernel.shape), FIRST_CALL_HINT)
-    expected = dense_closed_form(x.astype(np.float64), to_numpy(layer.kernel),
-                                 None if layer.bias is None else to_numpy(layer.bias))
+    expected = expected_output(layer, x.astype(np.float64))
     assert_close(output, expected, "output of the valid call after the refused first call", rtol=1e-5, atol=1e-5)
 
 

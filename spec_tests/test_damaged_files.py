@@ -151,7 +151,7 @@ def _model(layer, seed: int):
 
 
 @pytest.fixture(scope="module")
-def good_files(tmp_path_factory, layer_cls):
+def good_files(tmp_path_factory, layer_impl):
     """A model around the layer under test, saved once per module as ``source.keras`` and ``source.weights.h5``.
 
     The files are only read (each clause damages its own copy); they are written in a clean, seeded
@@ -160,7 +160,7 @@ def good_files(tmp_path_factory, layer_cls):
     generation.clear_session()
     generation.set_seed(10)
     folder = tmp_path_factory.mktemp("good_files")
-    model = _model(layer_cls(UNITS), seed=10)
+    model = _model(layer_impl.make(UNITS), seed=10)
     files = {".keras": folder / "source.keras", ".weights.h5": folder / "source.weights.h5"}
     model.save(str(files[".keras"]))
     model.save_weights(str(files[".weights.h5"]))

@@ -11,15 +11,15 @@ import pytest
 
 from spec_tests import backend, generation
 from spec_tests.helpers import (
+    COMPUTE_DTYPE_HINT,
     assert_close,
-    dense_closed_form,
-    dense_closed_form_gradients,
     dtype_name,
     error_text,
     expect_that,
+    expected_gradients,
+    expected_output,
     fail,
     kernel_and_bias,
-    layer_bias,
     random_array,
     set_dense_weights,
     to_numpy,
@@ -32,11 +32,7 @@ COMPUTE_DTYPE = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 #: Relative tolerance for a few rounded products summed in that dtype: about 10 float16 ulps, 6 bfloat16 ulps.
 MIXED_RTOL = {"float16": 1e-2, "bfloat16": 5e-2}
 
-DTYPE_HINT = (
-    "compute in self.compute_dtype: create weights with add_weight and no dtype (they take the policy's "
-    "variable dtype), use them in call as Keras hands them (autocast to the compute dtype) or via "
-    "keras.ops.cast(w, self.compute_dtype), and never cast the inputs to a hard-coded float32"
-)
+DTYPE_HINT = COMPUTE_DTYPE_HINT
 
 #: Each mixed policy, set through the layer's ``dtype=`` or through the global policy.
 #: Only the global policy is open to the seed profile's ``Cls(num_outputs)``.
@@ -89,7 +85,7 @@ def test_float64_layer_computes_in_float64(make_layer):
     y = _call_or_fail(layer, backend.tensor(x), "float64 call")
     expect_that(dtype_name(y.dtype) == "float64", "output dtype of a float64 layer", "float64", dtype_name(y.dtype),
                 "compute in self.compute_dtype; do not hard-code float32")
-    assert_close(y, dense_closed_form(x, kernel, bias), "float64 output against numpy", rtol=1e-12, atol=1e-12,
+    assert_close(y, expected_output(layer, x, kernel=kernel, bias=bias), "float64 output against numpy", rtol=1e-12, atol=1e-12,
                  hint="an error near 1e-7 means the layer computes in float32 and casts back; compute in "
                  "self.compute_dtype")
 
@@ -99,7 +95,7 @@ def test_float64_layer_gradients_are_float64(make_layer):
     layer, kernel, bias = _float64_layer(make_layer)
     x, upstream = random_array((5, 4), 3, "float64"), random_array((5, 3), 4, "float64")
     _, _, grads = backend.gradients(layer, x, upstream, kernel_and_bias(layer))
-    expected = dense_closed_form_gradients(x, kernel, upstream, bias)
+    expected = expected_gradients(layer, x, upstream, kernel=kernel, bias=bias)
     for name, grad in zip(("kernel", "bias"), grads):
         expect_that(grad is not None, f"gradient of the {name}", "a float64 tensor", None)
         expect_that(dtype_name(grad.dtype) == "float64", f"dtype of the {name} gradient", "float64", dtype_name(grad.dtype))
@@ -129,8 +125,7 @@ def test_mixed_precision_outputs_in_compute_dtype(make_layer, policy, how):
     x = random_array((6, 4), 3)
     y = _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
     expect_that(dtype_name(y.dtype) == compute, f"output dtype under {policy}", compute, dtype_name(y.dtype), DTYPE_HINT)
-    bias = layer_bias(layer)
-    expected = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
+    expected = expected_output(layer, x)
     rtol = MIXED_RTOL[compute]
     assert_close(y, expected, f"{compute} output against float64 numpy", rtol=rtol, atol=rtol * np.abs(expected).max())
 
@@ -144,9 +139,7 @@ def test_mixed_precision_gradients_reach_float32_variables(make_layer, policy, h
     _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
     weights = kernel_and_bias(layer)
     _, _, grads = backend.gradients(layer, x, upstream, weights)
-    bias = layer_bias(layer)
-    expected = dense_closed_form_gradients(x, to_numpy(layer.kernel), upstream,
-                                           None if bias is None else to_numpy(bias))
+    expected = expected_gradients(layer, x, upstream)
     for name, grad in zip(("kernel", "bias"), grads):
         expect_that(grad is not None, f"gradient of the float32 {name} under {policy}", "a float32 tensor", None,
                     "use the weight itself in call (Keras casts it for you); a copy made in build is invisible to the tape")
@@ -166,6 +159,7 @@ def test_loss_scale_optimizer_step_updates_float32_weights(make_layer, policy, h
     _call_or_fail(layer, backend.tensor(x), f"call under {policy}")
     weights = kernel_and_bias(layer)
     before = [to_numpy(w).astype(np.float64) for w in weights]
+    expected = expected_gradients(layer, x, upstream / len(x), kernel=before[0], bias=before[1] if len(before) > 1 else None)
     optimizer = keras.mixed_precision.LossScaleOptimizer(keras.optimizers.SGD(lr), initial_scale=2.0**10)
     ops = backend.ops
 
@@ -177,7 +171,6 @@ def test_loss_scale_optimizer_step_updates_float32_weights(make_layer, policy, h
     expect_that(all(g is not None for g in grads), f"gradients of the scaled loss under {policy}", "one per weight",
                 [None if g is None else dtype_name(g.dtype) for g in grads], DTYPE_HINT)
     backend.apply_gradients(optimizer, grads, weights)
-    expected = dense_closed_form_gradients(x, before[0], upstream / len(x), before[1] if len(before) > 1 else None)
     for name, weight, old in zip(("kernel", "bias"), weights, before):
         expect_that(dtype_name(weight.dtype) == "float32", f"{name} dtype after the step", "float32", dtype_name(weight.dtype))
         step = to_numpy(weight).astype(np.float64) - old

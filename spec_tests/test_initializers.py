@@ -9,11 +9,11 @@ import pytest
 
 from spec_tests import backend, generation
 from spec_tests.helpers import (
-    NUMPY_ACTIVATIONS,
     assert_close,
-    dense_closed_form,
-    dense_closed_form_gradients,
     expect_that,
+    expected_gradients,
+    expected_output,
+    NUMPY_ACTIVATIONS,
     random_array,
     set_dense_weights,
     to_numpy,
@@ -233,9 +233,9 @@ def test_constraint_holds_after_optimizer_step(make_layer, argument, make_constr
     set_dense_weights(layer, kernel, bias)
     x, upstream = random_array((8, 4), 3), random_array((8, 3), 4)
     weights = [layer.kernel, layer.bias]
+    expected_grads = expected_gradients(layer, x, upstream, kernel=kernel, bias=bias)
     _, _, grads = backend.gradients(layer, x, upstream, weights)
     backend.apply_gradients(keras.optimizers.SGD(lr), grads, weights)
-    expected_grads = dense_closed_form_gradients(x, kernel, upstream, bias)
     name = argument.split("_")[0]
     start = kernel if name == "kernel" else bias
     unconstrained = start.astype(np.float64) - lr * expected_grads[name]
@@ -274,6 +274,6 @@ def test_activation_is_applied_to_the_affine_output(make_layer, make_activation,
     kernel, bias = random_array((4, 3), 1), random_array((3,), 2)
     set_dense_weights(layer, kernel, bias)
     x = random_array((6, 4), 3)
-    expected = numpy_activation(dense_closed_form(x, kernel, bias))
+    expected = numpy_activation(expected_output(layer, x, kernel=kernel, bias=bias))
     assert_close(layer(x), expected, f"output with activation={activation!r}", rtol=1e-5, atol=1e-6,
                  hint="store keras.activations.get(activation) in __init__ and apply it last in call, after the bias")

@@ -17,16 +17,17 @@ import pytest
 from spec_tests import backend, generation, platform_probe
 from spec_tests.generation import keras
 from spec_tests.helpers import (
+    COMPUTE_DTYPE_HINT,
     activity_l2_penalty,
     assert_all_bit_identical,
     assert_bit_identical,
     assert_close,
     assert_weights_unchanged,
-    dense_closed_form,
     dtype_name,
     expect_raises,
     expect_raises_naming,
     expect_that,
+    expected_output,
     fail,
     layer_bias,
     random_array,
@@ -38,6 +39,8 @@ INPUT_DIM = 4
 UNITS = 3
 BATCH = 5
 
+#: How the clause names the layer as first made, before any serialization.
+ORIGINAL = "layer made with"
 CONFIG_HINT = (
     "get_config must return super().get_config() updated with every constructor argument, each under the "
     "argument's own name, with Keras objects serialized (keras.activations/initializers/regularizers/"
@@ -115,8 +118,7 @@ def _check_units(layer, x, what):
 
 
 def _check_activation(layer, x, what):
-    kernel, bias = to_numpy(layer.kernel), layer_bias(layer)
-    expected = dense_closed_form(x, kernel, None if bias is None else to_numpy(bias), "relu")
+    expected = expected_output(layer, x, "relu")
     assert_close(layer(x), expected, f"{what}: output (relu(x @ kernel + bias))", hint=CONFIG_HINT)
 
 
@@ -149,8 +151,7 @@ def _check_bias_regularizer(layer, x, what):
 
 
 def _check_activity_regularizer(layer, x, what):
-    bias = layer_bias(layer)
-    expected_y = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
+    expected_y = expected_output(layer, x)
     layer(x)
     assert_close(_regularizer_losses(layer), activity_l2_penalty(expected_y, 0.25),
                  f"{what}: sum(layer.losses) after a call (0.25 * sum(y**2) / batch)", hint=CONFIG_HINT)
@@ -186,7 +187,7 @@ def _check_dtype(layer, x, what):
         f" (or {matmul}: on backend {backend.BACKEND}, matmul of two float64 tensors returns {matmul})"
         if matmul != "float64" else "")
     expect_that(set(seen[:-1]) == {"float64"} and seen[-1] in outputs, f"{what}: weight dtypes, then output dtype",
-                expected, seen, CONFIG_HINT)
+                expected, seen, _dtype_hint(what))
 
 
 def _check_trainable(layer, x, what):
@@ -209,7 +210,14 @@ def _check_mixed_dtype(layer, x, what):
     seen = [dtype_name(w.dtype) for w in layer.weights] + [dtype_name(layer(x).dtype)]
     expected = ["float32"] * len(layer.weights) + ["float16"]
     expect_that(seen == expected, f"{what}: weight dtypes, then output dtype", expected, seen,
-                CONFIG_HINT + "; keep the dtype policy super().get_config() writes: self.dtype is only the variable dtype")
+                _dtype_hint(what, "; keep the dtype policy super().get_config() writes: self.dtype is only the "
+                                  "variable dtype"))
+
+
+def _dtype_hint(what: str, config_advice: str = "") -> str:
+    """The layer as first made not honouring its dtype is the dtypes area's mistake (one cause with it); the
+    rebuilt layer's, the config's."""
+    return COMPUTE_DTYPE_HINT if what.startswith(ORIGINAL) else CONFIG_HINT + config_advice
 
 
 REGISTERED_ACTIVATION_HINT = (CONFIG_HINT + "; keras.activations.serialize(self.activation) writes a registered "
@@ -223,8 +231,7 @@ def spec_twice(z):
 
 
 def _check_registered_activation(layer, x, what):
-    bias = layer_bias(layer)
-    expected = 2.0 * dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
+    expected = 2.0 * expected_output(layer, x)
     assert_close(layer(x), expected, f"{what}: output (2 * (x @ kernel + bias))",
                  hint=REGISTERED_ACTIVATION_HINT)
 
@@ -276,7 +283,7 @@ def test_every_argument_survives_from_config(make_layer, layer_cls, case):
     layer = make_layer(case.units, **case.kwargs())
     layer(x)
     config = layer.get_config()
-    case.behaves(layer, x, f"layer made with {case.argument}={case.label}")
+    case.behaves(layer, x, f"{ORIGINAL} {case.argument}={case.label}")
     restored = _from_config(layer_cls, config, "layer", case.hint)
     restored(x)
     case.behaves(restored, x, f"layer rebuilt by from_config from a layer made with {case.argument}={case.label}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spec_tests import backend
+from spec_tests import backend, forward
 from spec_tests.generation import keras
 from spec_tests.helpers import (
     activity_l2_penalty,
     assert_all_bit_identical,
     assert_close,
-    dense_closed_form,
     expect_that,
+    expected_output,
     fail,
     layer_bias,
     random_array,
@@ -79,6 +79,10 @@ def test_fit_recovers_a_linear_map(make_layer, kind):
     _fit(model, x, y)
     expect_that(any(not np.array_equal(a, b) for a, b in zip(start, weight_values(layer))), "weights after fit",
                 "moved from their initial values", "bit-identical to the initial values", TRAINING_HINT)
+    if forward.current().declared:
+        # Declared effective weights (a quantizer) need not represent W*: that fit moves the weights is checked
+        # above, and the training signal itself by the gradient clauses, against the declared gradient.
+        return
     assert_close(layer.kernel, kernel, f"kernel after fit ({kind})", rtol=0, atol=1e-3, hint=TRAINING_HINT)
     if has_bias:
         assert_close(layer_bias(layer), bias, f"bias after fit ({kind})", rtol=0, atol=1e-3, hint=TRAINING_HINT)
@@ -132,7 +136,7 @@ def test_activity_regularizer_adds_its_penalty_to_layer_losses(make_layer):
     """After a call, ``layer.losses`` holds the activity regularizer applied to the output, divided by the batch size."""
     x = random_array((8, INPUT_DIM), seed=9)
     layer = _activity_layer(make_layer, x)
-    y = dense_closed_form(x, to_numpy(layer.kernel), to_numpy(layer.bias))
+    y = expected_output(layer, x)
     layer(x)
     seen = sum(float(to_numpy(loss)) for loss in layer.losses)
     assert_close(seen, activity_l2_penalty(y, ACTIVITY_L2), f"sum(layer.losses) with activity_regularizer=L2({ACTIVITY_L2})",
@@ -146,7 +150,7 @@ def test_activity_regularizer_adds_to_the_fit_loss(make_layer):
     target = random_array((32, UNITS), seed=12)
     layer = _activity_layer(make_layer, x)
     model = _sequential(layer)
-    y = dense_closed_form(x, to_numpy(layer.kernel), to_numpy(layer.bias))
+    y = expected_output(layer, x)
     mse = float(np.mean((y - target) ** 2))
     # A learning rate of 0 keeps the weights where they are, so the one batch's loss is known in closed form.
     history = _fit(model, x, target, learning_rate=0.0, batch_size=32)

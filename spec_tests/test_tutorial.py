@@ -20,10 +20,9 @@ from spec_tests import backend
 from spec_tests.helpers import (
     assert_close,
     assert_shape,
-    dense_closed_form,
     dtype_name,
     expect_that,
-    layer_bias,
+    expected_output,
     random_array,
     to_numpy,
     variable_labels,
@@ -114,7 +113,6 @@ def test_call_computes_inputs_at_kernel(make_layer):
     """On a random ``(10, 5)`` input the output is ``inputs @ kernel`` (plus the bias, where the class has one)."""
     layer, _ = _tutorial_layer(make_layer)
     x = random_array((BATCH, FEATURES), seed=31)
-    bias = layer_bias(layer)
-    expected = dense_closed_form(x, to_numpy(layer.kernel), None if bias is None else to_numpy(bias))
+    expected = expected_output(layer, x)
     assert_close(layer(x), expected, "output versus tf.matmul(inputs, kernel)", rtol=1e-5, atol=1e-5,
                  hint="call returns tf.matmul(inputs, self.kernel)")

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from spec_tests.harness.selection import ImplSpecError, load_impl
+from spec_tests.harness.selection import ImplSpecError, load_impl, made_class
 from tests.support import DENSE_SPEC, folder_with, run_spec, tail
 
 OUTSIDE_LAYER = textwrap.dedent(
@@ -80,7 +80,7 @@ def test_load_impl_file_path_makes_neighbours_importable(outside_dir):
     [
         ("no_such_module_xyz:Layer", ["cannot import module", "no_such_module_xyz"]),
         ("layers:NoSuchClass", ["has no attribute", "NoSuchClass"]),
-        ("layers.dense:validate_units", ["not a subclass", "Layer"]),
+        ("layers.dense:validate_units", ["the factory", "validate_units(3)", "not a", "Layer"]),
         ("json:JSONDecoder", ["not a subclass"]),
         ("layers.MyDenseLayer", ["expected 'dotted.module:Class'"]),
         ("/no/such/dir/file.py:Cls", ["no such file"]),
@@ -88,9 +88,10 @@ def test_load_impl_file_path_makes_neighbours_importable(outside_dir):
     ids=["missing-module", "missing-class", "not-a-class", "not-a-layer", "no-colon", "missing-file"],
 )
 def test_load_impl_refuses_bad_specs_with_one_clear_message(spec, words):
-    """A bad SPEC raises ImplSpecError whose message names the SPEC and the problem."""
+    """A bad SPEC raises ImplSpecError whose message names the SPEC and the problem (a function is taken for a
+    factory, and refused when it makes no layer)."""
     with pytest.raises(ImplSpecError) as info:
-        load_impl(spec)
+        made_class(load_impl(spec)[0], spec)
     message = str(info.value)
     assert spec.strip() in message
     for word in words:

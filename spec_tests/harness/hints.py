@@ -72,6 +72,18 @@ def _names_a_defective_dtype(message: str) -> bool:
     return any(names_dtype(message, dtype) for dtype in platform_probe.probe().defective_dtypes)
 
 
+def _forward_diagnosis() -> str | None:
+    """The forward probe's finding on the run's implementation (``spec_tests/forward.py``), or None."""
+    from spec_tests import forward
+    from spec_tests.harness import selection
+
+    try:
+        state = selection.spec_state()
+    except (IndexError, Exception):  # noqa: BLE001 - outside a spec run: no diagnosis
+        return None
+    return forward.diagnosis(state)
+
+
 _ADD_WEIGHT_FIX = (
     'create weights with keyword arguments only, e.g. self.kernel = self.add_weight(name="kernel", '
     'shape=(input_shape[-1], self.units), initializer="glorot_uniform")'
@@ -310,6 +322,20 @@ HINTS: tuple[Hint, ...] = (
         "platform's defect, not the layer's; to spare your users, compute with an explicit einsum equation "
         "('abc,cd->abd'), tf.matmul / keras.ops.matmul or tf.tensordot, or set TF_ENABLE_ONEDNN_OPTS=0",
         when=_names_a_defective_dtype,
+    ),
+    Hint(
+        "computes_with_other_weights",
+        # the spec's words for wrong values (helpers.assert_close), for a layer the forward probe found affine in
+        # its inputs with weights other than its own kernel and bias
+        r"elements differ; max abs diff",
+        "the layer computes with other weights than its kernel and bias: its outputs are inputs @ K' + b' for "
+        "some other K', b' (a quantizer, a scale or a mask in call, or a bug)",
+        "compute with self.kernel and self.bias as they are; if the difference is on purpose, declare the weights "
+        "the forward pass uses with layer_spec_effective_weights(layer) -> (kernel, bias), on the class or on the "
+        "factory or adapter --impl names (docs/forward-contract.md): the value and gradient clauses then compare "
+        "with them",
+        types=("SpecFailure",),
+        when=lambda message: _forward_diagnosis() is not None,
     ),
 )
 

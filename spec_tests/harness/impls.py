@@ -1,12 +1,15 @@
-"""Implementations: turn an ``--impl`` value into a Keras layer class, and name it.
+"""Implementations: turn an ``--impl`` value into a Keras layer class or a factory, and name it.
 
-An implementation is written ``dotted.module:Class`` or ``path/to/file.py:Class`` (a file is imported by its path;
+An implementation is written ``dotted.module:Name`` or ``path/to/file.py:Name`` (a file is imported by its path;
 its folder is appended to ``sys.path`` for its neighbours, never put ahead of the standard library),
-optionally followed by ``@<profile>`` (``mypkg.layers:TinyDense@seed``) to
-give that class its own profile. :func:`load_impl` imports the class; a class
-handed over as an object (the in-process API) is registered with
-:func:`register_object`. :class:`SpecState` is one resolved implementation,
-with the short id that test ids carry when a run checks several.
+optionally followed by ``@<profile>`` (``mypkg.layers:TinyDense@seed``) to give it its own profile. ``Name`` is a
+layer class, or a *factory*: a callable that takes ``(units, **dense_options)`` and returns a layer
+(``EinsumDense`` with its equation, a wrapper around ``Dense``, a layer whose constructor takes a config object).
+:func:`load_impl` imports it; :func:`made_class` is the class a factory returns. A class handed over as an object
+(the in-process API) is registered with :func:`register_object`. :class:`SpecState` is one resolved
+implementation, with the short id that test ids carry when a run checks several. Its declarations
+(``layer_spec_*`` attributes: capabilities, options, the forward contract) are read from the factory first, then
+from the class (:meth:`SpecState.declared`), so an adapter file can declare them for a layer it cannot edit.
 """
 
 from __future__ import annotations
@@ -32,16 +35,30 @@ class SpecState:
     """One implementation of a run: the value that named it, the class, its profile and claimed capabilities."""
 
     spec: str
-    cls: type
+    cls: type  # the layer class (for a factory: the class of the layers it returns)
     profile: str
     source: str
     capabilities: frozenset = frozenset()  # the capabilities the class claims (selection.claimed_capabilities)
     options: tuple = ()  # the options declared for it by the run's settings (--options; harness/options.py)
     id: str = ""  # its short name in test ids when a run checks several implementations
+    factory: object = None  # the factory that makes its layers, or None when the class is constructed directly
+
+    @property
+    def make(self):
+        """What makes a layer: ``make(units, **options)``, the factory or the class."""
+        return self.factory or self.cls
 
     @property
     def label(self) -> str:
-        return f"{self.cls.__module__}.{self.cls.__qualname__}"
+        made = f"{self.cls.__module__}.{self.cls.__qualname__}"
+        return f"factory {_qualname(self.factory)} returning {made}" if self.factory else made
+
+    def declared(self, name: str, default=None):
+        """The declaration ``name`` (a ``layer_spec_*`` attribute): the factory's, else the class's, else ``default``."""
+        for owner in (self.factory, self.cls):
+            if owner is not None and hasattr(owner, name):
+                return getattr(owner, name)
+        return default
 
     @property
     def choice(self) -> str:
@@ -59,10 +76,10 @@ def split_choice(value: str) -> tuple[str, str | None]:
 
 def short_ids(states) -> list[str]:
     """A short, unique id per implementation: its class name, made unique with its module or a number."""
-    names = [state.cls.__qualname__ for state in states]
+    names = [state.make.__qualname__ for state in states]
     ids = []
     for state, name in zip(states, names):
-        candidate = name if names.count(name) == 1 else f"{state.cls.__module__}.{name}"
+        candidate = name if names.count(name) == 1 else f"{state.make.__module__}.{name}"
         candidate = re.sub(r"[^\w.@]+", "_", candidate)
         while candidate in ids:
             candidate += "_"
@@ -94,8 +111,45 @@ def register_object(cls: type) -> str:
     return key
 
 
-def load_impl(spec: str) -> tuple[type, str]:
-    """Import the class named by ``spec``; return it and the file it came from."""
+def _qualname(obj) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__name__)}"
+
+
+def is_factory(maker) -> bool:
+    """Whether ``maker`` (what :func:`load_impl` returns) is a factory rather than a layer class."""
+    return not inspect.isclass(maker)
+
+
+_MADE: dict = {}
+
+
+def made_class(maker, spec: str = "") -> type:
+    """The layer class ``maker`` makes: the class itself, or the class of ``maker(3)`` for a factory (called once,
+    with Keras's global state saved and put back); a factory that fails or returns no layer is an ImplSpecError."""
+    from spec_tests import generation
+
+    if not is_factory(maker):
+        return maker
+    if maker not in _MADE:
+        saved = generation.save_global_state()
+        try:
+            layer = maker(3)
+        except Exception as exc:  # noqa: BLE001 - the factory's own error, named
+            raise ImplSpecError(f"--impl {spec!r}: the factory {_qualname(maker)}(3) failed: "
+                                f"{type(exc).__name__}: {exc}") from None
+        finally:
+            generation.restore_global_state(saved)
+        if not isinstance(layer, generation.Layer):
+            raise ImplSpecError(f"--impl {spec!r}: the factory {_qualname(maker)}(3) returned {type(layer).__name__}, "
+                                f"not a {generation.Layer.__module__}.Layer: a factory takes (units, **options) and "
+                                "returns a layer")
+        _MADE[maker] = type(layer)
+    return _MADE[maker]
+
+
+def load_impl(spec: str) -> tuple[object, str]:
+    """Import the layer class or factory named by ``spec``; return it and the file it came from. Either makes a
+    layer with ``(units, **options)``; :func:`made_class` gives the class."""
     from spec_tests import generation
 
     if spec in _OBJECTS:
@@ -120,6 +174,8 @@ def load_impl(spec: str) -> tuple[type, str]:
             f"--impl {spec!r}: module {module.__name__!r} ({getattr(module, '__file__', '?')}) "
             f"has no attribute {class_name!r} ({exc})"
         ) from None
+    if callable(cls) and not inspect.isclass(cls):  # a factory: its class is checked by made_class
+        return cls, str(_source_of(cls) or getattr(module, "__file__", None) or "?")
     if not inspect.isclass(cls) or not issubclass(cls, generation.Layer):
         hint = ""
         if inspect.isclass(cls) and _is_other_generation_layer(cls):
@@ -131,10 +187,17 @@ def load_impl(spec: str) -> tuple[type, str]:
             )
         raise ImplSpecError(
             f"--impl {spec!r}: {class_name} is not a subclass of {generation.Layer.__module__}.Layer "
-            f"(got {cls!r}).{hint}"
+            f"(got {cls!r}), nor a factory (a callable taking (units, **options) and returning a layer).{hint}"
         )
     source = inspect.getsourcefile(cls) or getattr(module, "__file__", None) or "?"
     return cls, str(source)
+
+
+def _source_of(obj) -> str | None:
+    try:
+        return inspect.getsourcefile(obj)
+    except TypeError:
+        return None
 
 
 def _has_source(cls) -> bool:
@@ -175,4 +238,5 @@ def _import_file(spec: str, path: Path):
     return module
 
 
-__all__ = ["ImplSpecError", "SpecState", "load_impl", "register_object", "short_ids", "split_choice"]
+__all__ = ["ImplSpecError", "SpecState", "is_factory", "load_impl", "made_class", "register_object", "short_ids",
+           "split_choice"]

@@ -94,47 +94,61 @@ def same_default(name: str, mine, dense) -> bool:
     return _identity(name, mine) == _identity(name, dense)
 
 
-def _signature_defaults(cls) -> dict:
-    """option -> default, from ``cls.__init__`` and, through ``**kwargs``, its bases' up to the base Layer."""
+def _parameters_after_units(function, skip_self: bool) -> tuple[list, bool]:
+    """A constructor's or factory's options (its parameters after ``units``), and whether it takes ``**kwargs``."""
+    parameters = list(inspect.signature(function).parameters.values())[1 if skip_self else 0:]
+    forwards = any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters)
+    if parameters and parameters[0].name in ("units", "num_outputs"):
+        parameters = parameters[1:]
+    return [p for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)], forwards
+
+
+def _signature_defaults(maker, cls=None) -> dict:
+    """option -> default, from the factory's signature or ``cls.__init__`` and, through ``**kwargs``, the next one
+    up (a factory's class, a class's bases) to the base Layer."""
     from spec_tests.generation import Layer
 
     found: dict = {}
-    for klass in cls.__mro__:
+    if not inspect.isclass(maker):  # a factory: its own signature first, then its class's through **kwargs
+        parameters, forwards = _parameters_after_units(maker, skip_self=False)
+        found.update({p.name: _NO_DEFAULT if p.default is p.empty else p.default for p in parameters})
+        if not forwards:
+            return found
+    for klass in (cls or maker).__mro__:
         if "__init__" not in vars(klass):
             continue
         if klass is Layer or not issubclass(klass, Layer):
             found.update({name: found.get(name, DENSE_DEFAULTS.get(name)) for name in BASE_OPTIONS})
             break
-        parameters = list(inspect.signature(klass.__init__).parameters.values())[1:]  # self
-        for parameter in parameters[1:] if parameters and parameters[0].name in ("units", "num_outputs") \
-                else parameters:
-            if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
-                default = _NO_DEFAULT if parameter.default is parameter.empty else parameter.default
-                found.setdefault(parameter.name, default)
-        if not any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters):
+        parameters, forwards = _parameters_after_units(klass.__init__, skip_self=True)
+        for parameter in parameters:
+            default = _NO_DEFAULT if parameter.default is parameter.empty else parameter.default
+            found.setdefault(parameter.name, default)
+        if not forwards:
             break  # nothing is forwarded to the bases
     return found
 
 
-def _takes(cls, name: str) -> bool:
+def _takes(maker, name: str) -> bool:
     try:
-        cls(3, **{name: DENSE_DEFAULTS[name]})
+        maker(3, **{name: DENSE_DEFAULTS[name]})
     except Exception:  # noqa: BLE001 - any refusal: the option is not taken
         return False
     return True
 
 
-def _measured(cls) -> tuple:
-    """Dense's options ``cls`` takes, tried one by one on fresh instances; Keras's global state is put back."""
+def _measured(maker) -> tuple:
+    """Dense's options ``maker`` (a class or a factory) takes, tried one by one on fresh instances; Keras's global
+    state is put back."""
     from spec_tests import generation
 
     saved = generation.save_global_state()
     try:
         try:
-            cls(3)
+            maker(3)
         except Exception:  # noqa: BLE001 - a constructor that fails without options tells nothing: all offered
             return DENSE_OPTIONS
-        return tuple(name for name in DENSE_OPTIONS if name in BASE_OPTIONS or _takes(cls, name))
+        return tuple(name for name in DENSE_OPTIONS if name in BASE_OPTIONS or _takes(maker, name))
     finally:
         generation.restore_global_state(saved)
 
@@ -142,17 +156,23 @@ def _measured(cls) -> tuple:
 _OFFERS: dict = {}
 
 
-def offer(cls, declared: tuple = ()) -> Offer:
-    """What ``cls`` offers (cached per class and declaration): the declared options (class attribute, then
-    ``declared`` from the run's settings) when there are any, else the measured ones; the defaults from the
-    signature, overridden by ``layer_spec_defaults``."""
-    key = (cls, tuple(declared))
+def _declaration(maker, cls, name: str, default):
+    """A ``layer_spec_*`` declaration: the factory's, else its class's (a factory may declare for a class)."""
+    return next((getattr(owner, name) for owner in (maker, cls) if owner is not None and hasattr(owner, name)),
+                default)
+
+
+def offer(maker, declared: tuple = (), cls=None) -> Offer:
+    """What ``maker`` (a layer class, or a factory making layers of class ``cls``) offers, cached per maker and
+    declaration: the declared options (its attribute, then ``declared`` from the run's settings) when there are
+    any, else the measured ones; the defaults from the signature, overridden by ``layer_spec_defaults``."""
+    key = (maker, tuple(declared))
     if key not in _OFFERS:
-        names = tuple(getattr(cls, OPTIONS_ATTRIBUTE, ()) or ()) + tuple(declared)
-        signature = _signature_defaults(cls)
-        own = dict(getattr(cls, DEFAULTS_ATTRIBUTE, {}) or {})
+        names = tuple(_declaration(maker, cls, OPTIONS_ATTRIBUTE, ()) or ()) + tuple(declared)
+        signature = _signature_defaults(maker, cls)
+        own = dict(_declaration(maker, cls, DEFAULTS_ATTRIBUTE, {}) or {})
         source = "declared" if names else "measured"
-        names = names or _measured(cls)
+        names = names or _measured(maker)
         defaults = {name: own.get(name, signature.get(name, DENSE_DEFAULTS.get(name))) for name in names}
         _OFFERS[key] = Offer(defaults, source)
     return _OFFERS[key]

@@ -444,7 +444,7 @@ class ConformanceReporter:
             rerun=rerun.rerun_prefix(self.config, state),
             capabilities=capabilities.rows(state.capabilities, outcomes, *capabilities.runtime()),
             probe=_probe_dict(),
-            drop_in=dict(zip(("drop_in", "reasons"), options.offer(state.cls, state.options).drop_in())),
+            drop_in=dict(zip(("drop_in", "reasons"), options.offer(state.make, state.options, state.cls).drop_in())),
             attribution=dict(self.attributed.get(state.id, {})),
         )
         repro.attach(result, state, generation.LEGACY)

@@ -24,13 +24,13 @@ import re
 
 import pytest
 
-from spec_tests import environment
+from spec_tests import environment, forward
 from spec_tests.harness import capabilities
 from spec_tests.harness.catalogue import (
     CAPABILITIES, CAPABILITY_MARKER, DEFAULT_PROFILE, PROFILES, SEED_MARKER, capability_of, is_spec_item,
 )
 from spec_tests.harness.impls import (  # noqa: F401 - re-exported: the loading of a class lives in impls.py
-    ImplSpecError, SpecState, load_impl, register_object, short_ids, split_choice,
+    ImplSpecError, SpecState, is_factory, load_impl, made_class, register_object, short_ids, split_choice,
 )
 
 DEFAULT_IMPL = "layers:MyDenseLayer"
@@ -111,12 +111,13 @@ def _names(value, where: str) -> set[str]:
     return names
 
 
-def claimed_capabilities(config, cls) -> frozenset[str]:
+def claimed_capabilities(config, cls, factory=None) -> frozenset[str]:
     """The capabilities the class under test claims: the one place they are resolved.
 
     * the running generation's own ``keras.layers.Dense`` claims what the catalogue says it has on this generation
       and backend (so ``--impl keras.layers:Dense`` checks Dense's capabilities);
-    * any class claims the names in its attribute ``layer_spec_capabilities`` (inherited like any attribute);
+    * any class claims the names in its attribute ``layer_spec_capabilities`` (inherited like any attribute); a
+      factory's own attribute of that name wins over its class's;
     * and those of ``--capabilities a,b``, else ``LAYER_SPEC_CAPABILITIES``, else the ini key
       ``layer_spec_capabilities`` (for every implementation of the run).
 
@@ -125,7 +126,8 @@ def claimed_capabilities(config, cls) -> frozenset[str]:
     from spec_tests import generation
 
     claimed = set(capabilities.dense_capabilities(*capabilities.runtime())) if cls is generation.Dense else set()
-    claimed |= _names(getattr(cls, CAPABILITIES_ATTRIBUTE, ()), f"{cls.__qualname__}.{CAPABILITIES_ATTRIBUTE}")
+    owner = factory if factory is not None and hasattr(factory, CAPABILITIES_ATTRIBUTE) else cls
+    claimed |= _names(getattr(owner, CAPABILITIES_ATTRIBUTE, ()), f"{owner.__qualname__}.{CAPABILITIES_ATTRIBUTE}")
     requested, where = setting(config, "layer_spec_capabilities", environment.CAPABILITIES)
     return frozenset(claimed | _names(requested or "", where or "--capabilities"))
 
@@ -208,8 +210,10 @@ def implementations(config) -> tuple[SpecState, ...]:
     for choice in dict.fromkeys(choices):
         spec, profile = split_choice(choice)
         try:
-            cls, source = load_impl(spec)
-            claimed = claimed_capabilities(config, cls)
+            maker, source = load_impl(spec)
+            cls = made_class(maker, spec)
+            factory = maker if is_factory(maker) else None
+            claimed = claimed_capabilities(config, cls, factory)
             offered = declared_options(config)
         except ImplSpecError as exc:
             raise pytest.UsageError(str(exc)) from None
@@ -218,9 +222,14 @@ def implementations(config) -> tuple[SpecState, ...]:
             refused.append((spec, refusal))
             continue
         found.append(SpecState(spec=spec, cls=cls, profile=profile or default_profile or DEFAULT_PROFILE,
-                               source=source, capabilities=claimed, options=offered))
+                               source=source, capabilities=claimed, options=offered, factory=factory))
     if not found:
         raise pytest.UsageError("; ".join(f"--impl {spec!r}: {why}" for spec, why in refused))
+    for state in found:
+        try:
+            forward.of(state)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--impl {state.spec!r}: {exc}") from None
     states = tuple(SpecState(**{**vars(state), "id": ident}) for state, ident in zip(found, short_ids(found)))
     config.stash[_STATES], config.stash[_REFUSED] = states, refused
     return states
@@ -287,6 +296,7 @@ def pytest_report_header(config):
             f"{prefix}impl {state.spec} -> {state.label} ({state.source})",
             f"{prefix}profile {state.profile}: {PROFILES[state.profile]}",
             f"{prefix}capabilities claimed: {', '.join(sorted(state.capabilities)) or 'none'}",
+            f"{prefix}{forward.describe(forward.of(state))}",
         ]
     lines += [f"layer-spec: not run: {spec}: {why}" for spec, why in refused(config)]
     lines += [f"layer-spec: keras Dense has here: "
