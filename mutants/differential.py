@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._fake_quantized import STEP, FakeQuantizedBase
 
 
 @register_serializable(package="mutants")
@@ -39,3 +40,13 @@ class MatmulInBfloat16(MyDenseLayer):
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, dtype))
         return self.activation(outputs) if self.activation is not None else outputs
+
+
+@register_serializable(package="mutants")
+class DeclaredRoundComputesFloor(FakeQuantizedBase):
+    """Declares its kernel rounded to the nearest 1/8 as its effective weights, but computes with it rounded down."""
+
+    KILLED_BY = ("differential",)
+
+    def quantized(self, kernel):
+        return kernel + tf.stop_gradient(tf.floor(kernel / STEP) * STEP - kernel)  # the mistake: floor, not round

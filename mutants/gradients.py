@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
+from mutants._fake_quantized import STEP, FakeQuantizedBase
 from mutants._ops import OpsBase, activate, ops
 
 
@@ -138,3 +139,13 @@ class OpsKernelStopGradient(OpsBase):
         if self.bias is not None:
             outputs = ops.add(outputs, ops.cast(self.bias, dtype))
         return activate(self, outputs)
+
+
+@register_serializable(package="mutants")
+class RoundingBlocksTheGradient(FakeQuantizedBase):
+    """Declares a straight-through gradient, but rounds without one: the kernel's gradient is zero."""
+
+    KILLED_BY = ("gradients",)
+
+    def quantized(self, kernel):
+        return tf.round(kernel / STEP) * STEP  # the mistake: no kernel + stop_gradient(q - kernel)

@@ -7,7 +7,8 @@ first line of its docstring names it.
 from __future__ import annotations
 
 from layers import MyDenseLayer
-from layers._compat import InputSpec, register_serializable
+from layers._compat import InputSpec, register_serializable, tf
+from mutants._fake_quantized import FakeQuantizedBase
 
 
 @register_serializable(package="mutants")
@@ -73,3 +74,17 @@ class WeightsBuiltWithLayerTrainable(MyDenseLayer):
     def add_weight(self, *args, **kwargs):
         kwargs["trainable"] = self.trainable  # the mistake: layer.trainable = True later never reaches these weights
         return super().add_weight(*args, **kwargs)
+
+
+@register_serializable(package="mutants")
+class UndeclaredLearnedStep(FakeQuantizedBase):
+    """Learns its quantization step as an extra trainable weight that it does not declare."""
+
+    KILLED_BY = ("trainable_variables",)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.step = self.add_weight(name="step", shape=(), initializer="ones")  # the mistake: an undeclared weight
+
+    def quantized(self, kernel):
+        return super().quantized(kernel) * tf.cast(self.step, kernel.dtype)

@@ -28,6 +28,8 @@ from spec_tests.harness import options, selection
 from spec_tests.helpers import assert_close, fail, skip_not_offered, to_numpy
 
 SEED = 1234
+#: The declaration of configurations the layer refuses (docs/forward-contract.md).
+INVALID_CONFIGURATIONS = "layer_spec_invalid_configurations"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -111,6 +113,33 @@ def own_default(layer_impl, layer_cls, profile, make_layer):
         return True
 
     return differs
+
+
+@pytest.fixture(scope="session")
+def declared_configurations(request, layer_impl) -> dict:
+    """The layer's own configurations, ``{name: constructor options}``: the ones its golden sets use
+    (``layer_spec_configurations`` on the factory or the class, else the ini key or its variable). The value,
+    gradient and serialization clauses run under each, so that the code of the layer's own options is reached."""
+    from spec_tests.harness import golden, golden_options
+
+    declared = layer_impl.declared(golden.CONFIGURATIONS_ATTRIBUTE, None) or golden_options.ini_configurations(
+        request.config)
+    return {name: dict(kwargs) for name, kwargs in dict(declared or {}).items()}
+
+
+@pytest.fixture(scope="session")
+def declared_invalid_configurations(layer_impl) -> dict:
+    """Configurations the layer declares it refuses, ``{name: constructor options}``
+    (``layer_spec_invalid_configurations``): values of its own options that no caller may pass."""
+    return {name: dict(kwargs) for name, kwargs in dict(layer_impl.declared(INVALID_CONFIGURATIONS, None) or {}).items()}
+
+
+@pytest.fixture(scope="session")
+def declared_own_defaults(layer_impl) -> dict:
+    """The defaults the layer declares for its own options (``layer_spec_defaults`` entries that are not Dense's)."""
+    declared = dict(layer_impl.declared(options.DEFAULTS_ATTRIBUTE, None) or {})
+    return {name: value for name, value in declared.items()
+            if name not in options.DENSE_OPTIONS and name not in options.BASE_OPTIONS}
 
 
 @pytest.fixture

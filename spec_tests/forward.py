@@ -2,7 +2,7 @@
 
 By default a dense layer computes ``activation(inputs @ kernel + bias)`` with its own ``kernel`` and ``bias``, and
 its gradients are that formula's. A layer whose forward pass is ``Dense`` applied to *transformed* weights (a
-quantizer, a scale, a pruning mask) declares how, with up to three ``layer_spec_*`` attributes, on its class or,
+quantizer, a scale, a pruning mask) declares how, with ``layer_spec_*`` attributes, on its class or,
 for a layer that cannot be edited, on the factory or adapter that ``--impl`` names (which wins):
 
 ``layer_spec_effective_weights(layer) -> (kernel, bias)``
@@ -15,8 +15,8 @@ for a layer that cannot be edited, on the factory or adapter that ``--impl`` nam
     estimator: ``abs(kernel) <= 1``; a scale ``s``: ``s``; a factor None is 1). Finite differences across a
     quantization step mean nothing, so the finite-difference clause checks the input gradient only.
 ``layer_spec_extra_weights``
-    the short names of the weights it owns beside ``kernel`` and ``bias`` (quantizer state, scales, masks); the
-    naming and count clauses accept these and still reject any other.
+    the short names of the weights it owns beside ``kernel`` and ``bias`` (quantizer state, scales, masks): the
+    naming, ``trainable_variables`` and count clauses leave these out and still reject any other weight.
 
 The run's header names the contract (:func:`describe`). The clauses read it through :func:`current`, which the
 autouse fixture sets for every clause (:func:`use`). A layer that declares nothing gets exactly the old
@@ -46,7 +46,7 @@ class Forward:
 
     effective: Callable | None = None
     gradient: Any = STRAIGHT_THROUGH
-    extra: tuple = ()
+    extra: tuple = ()  # short names of the declared extra weights
 
     @property
     def declared(self) -> bool:
@@ -78,6 +78,12 @@ class Forward:
                 else np.asarray(value) * np.asarray(backend.to_numpy(factors[role]), np.float64)
                 for role, value in gradients.items()}
 
+    def core(self, variables) -> list:
+        """``variables`` without the declared extra weights: the kernel and bias, and any undeclared weight."""
+        from spec_tests.generation import short_name
+
+        return [variable for variable in variables if short_name(variable) not in self.extra]
+
     @property
     def gradient_label(self) -> str:
         """Which gradient the gradient clauses check, for their messages."""
@@ -86,32 +92,30 @@ class Forward:
         name = self.gradient if isinstance(self.gradient, str) else getattr(self.gradient, "__name__", "declared")
         return f"the declared {name} gradient through the effective weights"
 
-    def allows(self, name: str) -> bool:
-        """Whether a weight of this short name is one the layer declared beside kernel and bias."""
-        return name in self.extra
-
 
 def of(state) -> Forward:
     """The contract ``state`` (a :class:`~spec_tests.harness.impls.SpecState`) declares; an invalid declaration
     is a ValueError naming it."""
     effective = state.declared(EFFECTIVE_WEIGHTS)
     gradient = state.declared(WEIGHT_GRADIENT, STRAIGHT_THROUGH)
-    extra = state.declared(EXTRA_WEIGHTS, ())
     if effective is not None and not callable(effective):
         raise ValueError(f"{EFFECTIVE_WEIGHTS} must be a callable (layer) -> (kernel, bias), got {effective!r}")
+    extra = state.declared(EXTRA_WEIGHTS, ())
+    extra = (extra,) if isinstance(extra, str) else tuple(extra)
+    if not all(isinstance(name, str) and name for name in extra):
+        raise ValueError(f"{EXTRA_WEIGHTS} must be weight names (strings), got {extra!r}")
     if not (gradient == STRAIGHT_THROUGH or callable(gradient)):
         raise ValueError(f"{WEIGHT_GRADIENT} must be {STRAIGHT_THROUGH!r} or a callable (layer) -> "
                          f"(kernel_factor, bias_factor), got {gradient!r}")
-    extra = (extra,) if isinstance(extra, str) else tuple(extra)
     return Forward(effective, gradient, extra)
 
 
 def describe(contract: Forward) -> str:
     """One header line: the formula the value clauses use, and what was declared."""
+    extra = f"; declared extra weights: {', '.join(contract.extra)}" if contract.extra else ""
     if not contract.declared:
-        return "forward contract: Dense's, activation(inputs @ kernel + bias)"
+        return f"forward contract: Dense's, activation(inputs @ kernel + bias){extra}"
     hook = getattr(contract.effective, "__qualname__", repr(contract.effective))
-    extra = f"; extra weights: {', '.join(contract.extra)}" if contract.extra else ""
     return (f"forward contract: declared, activation(inputs @ effective kernel + effective bias) with {hook}; "
             f"gradient: {contract.gradient_label}{extra}")
 
@@ -145,21 +149,23 @@ def diagnosis(state) -> str | None:
 
 
 def _probe(state) -> str | None:
-    from spec_tests import generation, helpers
+    from spec_tests import backend, generation
 
+    rng = np.random.default_rng(1)
+    kernel, x = rng.standard_normal((4, 2)), rng.standard_normal((6, 4)).astype("float32")
     saved = generation.save_global_state()
     try:
         started = generation.fresh_session(0)
         try:
             layer = state.make(2)
             layer.build((None, 4))
-            kernel = helpers.random_array((4, 2), seed=1)
-            bias = None if helpers.layer_bias(layer) is None else helpers.random_array((2,), seed=2)
-            helpers.set_dense_weights(layer, kernel, bias)
-            x = helpers.random_array((6, 4), seed=3)
-            offset = helpers.to_numpy(layer(np.zeros((1, 4), "float32"))).astype(np.float64)[0]
-            seen_kernel = helpers.to_numpy(layer(np.eye(4, dtype="float32"))).astype(np.float64) - offset
-            affine = np.allclose(helpers.to_numpy(layer(x)), x @ seen_kernel + offset, rtol=1e-4, atol=1e-4)
+            layer.kernel.assign(kernel.astype(backend.dtype_name(layer.kernel.dtype)))
+            bias = None if getattr(layer, "bias", None) is None else rng.standard_normal(2)
+            if bias is not None:
+                layer.bias.assign(bias.astype(backend.dtype_name(layer.bias.dtype)))
+            offset = backend.to_numpy(layer(np.zeros((1, 4), "float32"))).astype(np.float64)[0]
+            seen_kernel = backend.to_numpy(layer(np.eye(4, dtype="float32"))).astype(np.float64) - offset
+            affine = np.allclose(backend.to_numpy(layer(x)), x @ seen_kernel + offset, rtol=1e-4, atol=1e-4)
         finally:
             generation.end_session(started, saved)
     except Exception:  # noqa: BLE001 - a layer the probe cannot drive: no diagnosis

@@ -43,6 +43,14 @@ def expect_that(condition: bool, what: str, expected, seen, hint: str | None = N
 NOT_OFFERED = "not offered"
 
 
+def each_configuration(declared_configurations: dict, attribute: str = "layer_spec_configurations"):
+    """``(name, options)`` of every configuration the layer declares (the ``declared_configurations`` fixture, or
+    another declaration named by ``attribute``); the running clause is skipped when it declares none."""
+    if not declared_configurations:
+        pytest.skip(f"no configurations declared ({attribute}: the layer's own options, docs/forward-contract.md)")
+    return declared_configurations.items()
+
+
 def skip_not_offered(what: str):
     """Skip the running clause: it needs ``what``, which the layer does not offer."""
     pytest.skip(f"{NOT_OFFERED}: {what}")
@@ -126,7 +134,26 @@ def weight_values(layer) -> list[np.ndarray]:
 
 
 def weight_names(layer) -> list[str]:
-    return [short_name(w) for w in layer.weights]
+    """The short names of the layer's weights, but the extra ones it declares (``spec_tests/forward.py``)."""
+    return [short_name(w) for w in core(layer.weights)]
+
+
+def core(variables) -> list:
+    """``variables`` without the extra weights the layer declares (``layer_spec_extra_weights``)."""
+    return forward.current().core(variables)
+
+
+def with_extras(layer, arrays: list) -> list:
+    """A ``set_weights`` list for ``layer`` made of ``arrays`` for its kernel and bias (in their order) and the
+    current values of the extra weights it declares, in their places; ``arrays`` itself for a layer without."""
+    kept, given, out = core(layer.weights), list(arrays), []
+    for weight in layer.weights:
+        if contains_variable(kept, weight):
+            if given:
+                out.append(given.pop(0))
+        else:
+            out.append(to_numpy(weight))
+    return out + given
 
 
 def assert_weights_unchanged(layer, before: list[np.ndarray], what: str = "weights after the failed call"):
@@ -362,9 +389,11 @@ __all__ = [
     "assert_shape",
     "assert_weights_unchanged",
     "contains_variable",
+    "core",
     "dense_closed_form",
     "dense_closed_form_gradients",
     "dtype_name",
+    "each_configuration",
     "error_text",
     "expected_gradients",
     "expected_output",
@@ -389,4 +418,5 @@ __all__ = [
     "weight_named",
     "weight_names",
     "weight_values",
+    "with_extras",
 ]

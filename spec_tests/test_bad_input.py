@@ -30,7 +30,9 @@ from spec_tests import backend, generation
 from spec_tests.helpers import (
     assert_close,
     assert_weights_unchanged,
+    core,
     dtype_name,
+    each_configuration,
     expect_raises,
     expect_raises_naming,
     expect_that,
@@ -41,6 +43,7 @@ from spec_tests.helpers import (
     to_numpy,
     weight_names,
     weight_values,
+    with_extras,
 )
 
 INPUT_DIM = 5
@@ -163,7 +166,7 @@ def build_with(shape):
 def set_weights_with(make_arrays, built=True):
     def act(s):
         layer = s.layer if built else s.fresh()
-        return layer.set_weights(make_arrays())
+        return layer.set_weights(with_extras(layer, make_arrays()))  # declared extra weights keep their values
 
     return on_built_layer(act) if built else act
 
@@ -241,7 +244,7 @@ def keeps_name(name):
 def weights_became(make_arrays):
     def expect(s, _):
         arrays = make_arrays()
-        seen = weight_values(s.layer)
+        seen = [to_numpy(weight) for weight in core(s.layer.weights)]
         for i, (array, value) in enumerate(zip(arrays, seen)):
             expect_that(value.dtype == np.float32, f"weight {i} dtype after set_weights", "float32", value.dtype)
             expect_that(np.array_equal(value, array.astype(np.float32)), f"weight {i} after set_weights",
@@ -507,3 +510,27 @@ def test_odd_input_gets_dense_behaviour(subject, case):
         subject.prepare()
     result = case.act(subject)
     case.expect(subject, result)
+
+
+# --- the layer's own options: the values it declares invalid -------------------------------------------------
+
+INVALID_ATTRIBUTE = "layer_spec_invalid_configurations"
+OWN_OPTION_HINT = "validate the layer's own options in __init__ and raise ValueError (or TypeError) naming the option"
+
+
+def test_declared_invalid_configurations_are_refused(make_layer, declared_invalid_configurations):
+    """Each configuration the layer declares invalid (``layer_spec_invalid_configurations``: bad values of its own options) is refused, by the constructor or at the latest by the first call."""
+    x = _floats((2, INPUT_DIM))
+    for name, options in each_configuration(declared_invalid_configurations, INVALID_ATTRIBUTE):
+        expect_raises(lambda options=options: make_layer(UNITS, **options)(x),
+                      f"the declared invalid configuration {name!r} {options}, made and called", OWN_OPTION_HINT)
+
+
+@pytest.mark.should
+def test_declared_invalid_configurations_are_refused_by_the_constructor_naming_the_option(
+        make_layer, declared_invalid_configurations):
+    """Each declared invalid configuration is refused by the constructor itself, with a ValueError or TypeError whose message names the option."""
+    for name, options in each_configuration(declared_invalid_configurations, INVALID_ATTRIBUTE):
+        expect_raises_naming(lambda options=options: make_layer(UNITS, **options), (ValueError, TypeError),
+                             [tuple(options)], f"the constructor with the declared invalid configuration {name!r}",
+                             OWN_OPTION_HINT)

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from spec_tests import backend, forward, generation
+from spec_tests.generation import keras
 from spec_tests.helpers import (
+    NUMPY_ACTIVATIONS,
     assert_close,
+    each_configuration,
     expect_that,
     expected_output,
     fail,
@@ -107,6 +110,9 @@ def test_tutorial_layer_gradients_match_dense(make_layer, shape):
 @pytest.mark.parametrize("use_bias", [True, False], ids=["use_bias=True", "use_bias=False"])
 def test_set_weights_from_dense_reproduces_dense(make_layer, use_bias):
     """``layer.set_weights(dense.get_weights())`` works and then the layer computes what ``Dense`` computes."""
+    if forward.current().extra:
+        pytest.skip(f"the layer declares extra weights ({', '.join(forward.current().extra)}): Dense's weight list "
+                    "is not its own")
     layer = make_layer(UNITS, use_bias=use_bias, activation="tanh")
     dense = generation.Dense(UNITS, use_bias=use_bias, activation="tanh",
                              bias_initializer="random_normal")
@@ -127,3 +133,39 @@ def test_set_weights_from_dense_reproduces_dense(make_layer, use_bias):
                  hint=HINT)
     expect_that(np.array_equal(to_numpy(layer.kernel), to_numpy(dense.kernel)), "layer.kernel after set_weights",
                 "Dense's kernel", "different values", "the first weight must be the kernel")
+
+
+def _closed_form_under(layer, x, activation):
+    """``activation(x @ W + b)`` with the layer's effective weights, for any activation Keras knows."""
+    if activation in NUMPY_ACTIVATIONS:
+        return expected_output(layer, x, activation)
+    return to_numpy(keras.activations.get(activation)(backend.tensor(expected_output(layer, x).astype("float32"))))
+
+
+def test_declared_configurations_compute_with_their_effective_weights(make_layer, declared_configurations):
+    """Under each configuration the layer declares (``layer_spec_configurations``: its own options), the output is ``activation(x @ W + b)`` with the weights its forward contract declares, on random weights and inputs."""
+    for name, options in each_configuration(declared_configurations):
+        layer = make_layer(UNITS, **options)
+        layer(np.zeros((1, INPUT_DIM), "float32"))
+        kernel = random_array((INPUT_DIM, UNITS), seed=31)
+        bias = random_array((UNITS,), seed=32) if layer_bias(layer) is not None else None
+        set_dense_weights(layer, kernel, bias)
+        x = random_array((6, INPUT_DIM), seed=33)
+        assert_close(layer(x), _closed_form_under(layer, x, options.get("activation")),
+                     f"output under the declared configuration {name!r} {options}", **TOL,
+                     hint="the option must act as the declared effective weights say; "
+                          "if it changes the weights the forward pass uses, declare layer_spec_effective_weights")
+
+
+def test_own_options_left_out_act_as_their_declared_defaults(make_layer, declared_own_defaults):
+    """An option of the layer's own that is left out acts as the default the layer declares for it (``layer_spec_defaults``): with the same weights, the same outputs as with that default passed."""
+    if not declared_own_defaults:
+        pytest.skip("no defaults declared for options of the layer's own (layer_spec_defaults)")
+    x = random_array((6, INPUT_DIM), seed=34)
+    for option, default in declared_own_defaults.items():
+        left_out, passed = make_layer(UNITS), make_layer(UNITS, **{option: default})
+        for layer in (left_out, passed):
+            layer(np.zeros((1, INPUT_DIM), "float32"))
+        passed.set_weights(left_out.get_weights())
+        assert_close(left_out(x), passed(x), f"output with {option} left out versus {option}={default!r}", **TOL,
+                     hint=f"use {default!r} when {option} is left out, or declare the default you use")

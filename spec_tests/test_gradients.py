@@ -18,7 +18,9 @@ import pytest
 from spec_tests import backend, forward
 from spec_tests.generation import keras
 from spec_tests.helpers import (
+    NUMPY_ACTIVATIONS,
     assert_close,
+    each_configuration,
     dtype_name,
     expect_that,
     expected_gradients,
@@ -222,10 +224,12 @@ def test_no_trainable_variable_gets_a_none_gradient(make_layer):
 
 @pytest.mark.parametrize("shape", [pytest.param((5, INPUT_DIM), id="x(5,4)", marks=pytest.mark.seed),
                                    pytest.param((2, 3, INPUT_DIM), id="x(2,3,4)")])
-def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, shape):
+def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, own_default, shape):
     """One ``keras.optimizers.SGD(0.1)`` step on the gradients moves each weight by ``-0.1 * its gradient``."""
     lr = 0.1
-    setup = Setup(make_layer, shape)
+    # A layer whose own default is a constraint (--profile custom: larq's weight_clip, say) is stepped without it.
+    unconstrained = {name: None for name in ("kernel_constraint", "bias_constraint") if own_default(name)}
+    setup = Setup(make_layer, shape, **unconstrained)
     variables = setup.variables
     expect_that(all(any(v is t for t in setup.layer.trainable_variables) for v in variables),
                 "kernel and bias in layer.trainable_variables", True, variable_labels(setup.layer.trainable_variables),
@@ -239,3 +243,23 @@ def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, shape
     for role, variable, old in zip(setup.roles(), variables, before):
         assert_close(to_numpy(variable), old - lr * expected[role], f"{role} after one SGD(learning_rate={lr}) step",
                      **TOL, hint=gradient_hint(role))
+
+
+def test_declared_configurations_have_the_declared_gradients(make_layer, declared_configurations):
+    """Under each configuration the layer declares (``layer_spec_configurations``), the input, kernel and bias gradients are the closed forms at its effective weights, carried by its declared gradient."""
+    checked = 0
+    for name, options in each_configuration(declared_configurations):
+        options = dict(options)
+        activation = options.pop("activation", None)
+        if activation not in NUMPY_ACTIVATIONS:
+            continue  # no closed-form derivative for this activation: the differential clause checks its values
+        setup = Setup(make_layer, (5, INPUT_DIM), activation=activation, **options)
+        dx, grads = setup.gradients()
+        expected = setup.closed_form()
+        for role, seen in [("inputs", dx)] + list(grads.items()):
+            assert_close(_not_none(seen, role), expected[role],
+                         f"dL/d{role} under the declared configuration {name!r} ({forward.current().gradient_label})",
+                         **TOL, hint=gradient_hint(role))
+        checked += 1
+    if not checked:
+        pytest.skip("no declared configuration has an activation with a closed-form derivative")

@@ -16,13 +16,17 @@ import pytest
 
 from spec_tests import backend, generation, platform_probe
 from spec_tests.generation import keras
+from spec_tests.harness.options import BASE_OPTIONS, DENSE_OPTIONS
 from spec_tests.helpers import (
-    COMPUTE_DTYPE_HINT,
+    each_configuration,
+    reload_model,
     activity_l2_penalty,
     assert_all_bit_identical,
     assert_bit_identical,
     assert_close,
     assert_weights_unchanged,
+    COMPUTE_DTYPE_HINT,
+    core,
     dtype_name,
     expect_raises,
     expect_raises_naming,
@@ -123,9 +127,9 @@ def _check_activation(layer, x, what):
 
 
 def _check_no_bias(layer, x, what):
-    expect_that(layer_bias(layer) is None and len(layer.weights) == 1, f"{what}: bias and number of weights",
+    expect_that(layer_bias(layer) is None and len(core(layer.weights)) == 1, f"{what}: bias and number of weights",
                 "bias None and 1 weight", f"bias {'None' if layer_bias(layer) is None else 'present'} and "
-                f"{len(layer.weights)} weights", CONFIG_HINT)
+                f"{len(core(layer.weights))} weights", CONFIG_HINT)
 
 
 def _check_kernel_initializer(layer, x, what):
@@ -334,6 +338,45 @@ def test_serialize_keras_object_round_trip(make_layer, layer_cls):
     expect_that(type(restored) is layer_cls, "class of the deserialized layer", layer_cls.__name__, type(restored).__name__)
     expect_that(_config_json(restored, "the deserialized layer") == _config_json(layer, "layer"),
                 "config of the deserialized layer", "identical to the original's", "a different config", CONFIG_HINT)
+
+
+def _check_own_options_in_config(config: dict, options: dict, what: str) -> None:
+    """The layer's own options (not Dense's) are in ``get_config()`` under their own names, with the value passed
+    where both are plain values (a layer may write an object's value as its serialized dict)."""
+    plain = (int, float, str, bool, type(None))
+    for option, value in options.items():
+        if option in DENSE_OPTIONS or option in BASE_OPTIONS:
+            continue
+        expect_that(option in config, f"get_config() of a layer made with {what}", f"the key {option!r}",
+                    sorted(config), CONFIG_HINT)
+        if isinstance(value, plain) and isinstance(config[option], plain):
+            expect_that(config[option] == value, f"get_config()[{option!r}] of a layer made with {what}", repr(value),
+                        repr(config[option]), CONFIG_HINT)
+
+
+def test_declared_configurations_survive_from_config_and_saving(make_layer, layer_cls, declared_configurations,
+                                                                tmp_path):
+    """Under each configuration the layer declares (``layer_spec_configurations``), ``from_config(get_config())`` gives the same config and, with the same weights, the same outputs, and a model saved to ``.keras`` loads back with bit-identical predictions."""
+    x = _inputs()
+    for name, options in each_configuration(declared_configurations):
+        what = f"the declared configuration {name!r} {options}"
+        layer = make_layer(UNITS, **options)
+        layer(x)
+        _set_random_weights(layer)
+        _check_own_options_in_config(layer.get_config(), options, what)
+        restored = _from_config(layer_cls, layer.get_config(), f"a layer made with {what}")
+        restored(x)
+        restored.set_weights(layer.get_weights())
+        expect_that(_config_json(restored, "the rebuilt layer") == _config_json(layer, "layer"),
+                    f"config of the layer rebuilt from {what}", "identical to the original's", "a different config",
+                    CONFIG_HINT)
+        assert_close(restored(x), layer(x), f"outputs of the layer rebuilt from {what}, with the same weights",
+                     hint=CONFIG_HINT)
+        model = keras.Sequential([keras.Input((INPUT_DIM,)), layer])
+        loaded = reload_model(model, tmp_path / f"{name}{generation.MODEL_SUFFIX}", layer_cls, f"a model with {what}",
+                              CONFIG_HINT)
+        assert_bit_identical(_outputs(loaded, x), _outputs(model, x), f"predictions of the reloaded model with {what}",
+                             CONFIG_HINT + "; " + TRACKING_HINT)
 
 
 # --- whole models -----------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ SPEC = Path(catalogue.SPEC_DIR)
 HARNESS = sorted((SPEC / "harness").rglob("*.py"))
 #: What may sit at the top of spec_tests/ besides the clause modules: what the clauses use.
 CLAUSE_SUPPORT = {"__init__.py", "conftest.py", "helpers.py", "generation.py", "backend.py", "devices.py",
-                  "platform_probe.py", "environment.py"}
+                  "platform_probe.py", "environment.py", "forward.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -115,3 +115,28 @@ def test_sample_mutant_is_still_killed(entry, session):
         f"{entry['file']}:{entry['line']} {entry['before']!r} -> {entry['after']!r} is no longer killed "
         f"({outcome}: {why}); it was killed by {entry['clause']} when the sample was taken"
     )
+
+
+def test_declarations_are_left_out_and_hooks_are_mutated():
+    """The values of ``layer_spec_*`` declarations are the spec's inputs, not code: never mutated; hooks are."""
+    source = (REPO / "tests" / "correct_layers" / "scaled_kernel.py").read_text(encoding="utf-8")
+    lines = mutate.declaration_lines(source)
+    text = source.splitlines()
+    assert any('"scaled": {"kernel_scale": 2.5}' in text[n - 1] for n in lines)
+    assert any('"boolean_scale"' in text[n - 1] for n in lines)
+    assert not any("def layer_spec_" in text[n - 1] or "return" in text[n - 1] for n in lines)
+
+
+def test_the_summary_says_when_own_options_have_no_configuration():
+    """A layer with options of its own and no declared configuration is told that its options ran with their
+    defaults only; a survivor on a line no configuration reaches is marked."""
+    from spec_tests.harness.mutate_cli import UNREACHED, render_summary
+
+    summary = {"target": "x.py:X", "mutants": 1, "killed": 0, "advisory": 0, "survived": 1, "equivalent": 0,
+               "non_equivalent": 1, "score": 0.0, "seconds": 1.0, "date": "today", "unreached_survivors": 1,
+               "own_options": ["kernel_scale"], "declared_configurations": 0,
+               "results": [{"outcome": "survived", "equivalent": "", "line": 3, "operator": "op", "before": "a",
+                            "after": "b", "why": "conforms", "key": "k", "reached": False}]}
+    text = render_summary(summary)
+    assert "options of its own (kernel_scale) and no declared configuration" in text
+    assert UNREACHED in text

@@ -35,7 +35,11 @@ observe. Equivalence cannot be computed; a file of reasons, one per mutant key (
 which are (:func:`load_equivalents`), and the report shows them. The command itself: :mod:`.mutate_cli`.
 
 Before the mutants, the unmutated copy runs once: it must conform (its advisories are remembered), else the
-score would mean nothing.
+score would mean nothing. A child process also records which lines of the file the layer runs when it is made,
+called, differentiated and rebuilt from its config with its defaults and under each configuration it declares
+(``layer_spec_configurations``, :func:`reached_lines`): a survivor on a line none of them reaches is reported so
+("not reached by its defaults or any declared configuration"), the sign that the layer's own option needs a
+declared configuration.
 """
 
 from __future__ import annotations
@@ -93,10 +97,11 @@ class MutantResult:
     why: str  # the first failing MUST clause, the new advisories, or the error
     seconds: float = 0.0
     equivalent: str = ""  # the recorded reason, for a survivor (or an advisory-only mutant) known to be equivalent
+    reached: bool | None = None  # whether its line runs with the defaults or a declared configuration (None: unknown)
 
     def as_dict(self) -> dict:
         return {**self.mutation.as_dict(), "outcome": self.outcome, "why": self.why, "seconds": round(self.seconds, 2),
-                "equivalent": self.equivalent}
+                "equivalent": self.equivalent, "reached": self.reached}
 
 
 def _cosmic_ray():
@@ -119,6 +124,7 @@ def mutations(path: Path, cls: str, session: Path, operators=None) -> list[Mutat
 
     source = path.read_text(encoding="utf-8")
     original_lines = source.splitlines()
+    declared = declaration_lines(source)
     found: list[Mutation] = []
     with use_db(str(session), WorkDB.Mode.create) as db:
         cosmic_ray.commands.init([path], db, {})
@@ -133,6 +139,8 @@ def mutations(path: Path, cls: str, session: Path, operators=None) -> list[Mutat
         if mutated is None:
             continue
         line, before, after = _changed_line(original_lines, mutated.splitlines(), spec.start_pos[0])
+        if line in declared:
+            continue  # the spec's inputs (an example configuration), not the layer's code
         found.append(Mutation(file=str(path), cls=cls, operator=spec.operator_name, occurrence=spec.occurrence,
                               line=line, before=before, after=after, job_id=item.job_id, source=mutated))
     seen: dict[str, int] = {}
@@ -141,6 +149,22 @@ def mutations(path: Path, cls: str, session: Path, operators=None) -> list[Mutat
         mutation.nth = seen.get(base, 0)
         seen[base] = mutation.nth + 1
     return found
+
+
+def declaration_lines(source: str) -> set[int]:
+    """The lines of the values assigned to ``layer_spec_*`` names that are data, not code: example and invalid
+    configurations, options, defaults, capabilities. Mutating them changes what the spec is asked, not the layer,
+    so :func:`mutations` leaves them out; the hooks (``def layer_spec_...``) are code and are mutated."""
+    import ast
+
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names = [getattr(target, "id", getattr(target, "attr", "")) for target in targets]
+        if node.__class__ in (ast.Assign, ast.AnnAssign) and any(name.startswith("layer_spec_") for name in names) \
+                and not isinstance(node.value, (ast.Lambda, ast.Name, ast.Attribute)):
+            lines.update(range(node.lineno, node.end_lineno + 1))
+    return lines
 
 
 def _changed_line(old: list[str], new: list[str], hint: int) -> tuple[int, str, str]:
@@ -277,6 +301,7 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
     if not path.is_file():
         raise SystemExit(f"layer-spec mutate: no such file {file_part!r}")
     started = time.perf_counter()
+    reach = None
     keep_session = session_path is not None
     session_file = Path(session_path) if keep_session else Path(tempfile.mkdtemp(prefix="layer-spec-cr-")) / "s.sqlite"
     try:
@@ -296,6 +321,8 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
                                  "fix it first: a mutation score needs a conforming original")
             baseline_advisories = _advisories(base)
             progress(f"  unmutated: conforms ({len(baseline_advisories)} advisories), {base.seconds:.1f} s")
+            reach = reached_lines(path, cls)
+            reached = None if reach is None else set(reach["lines"])
             futures = {session.submit(m.source, "mut"): (index, m) for index, m in enumerate(found)}
             results: list = [None] * len(found)
             for done, future in enumerate(concurrent.futures.as_completed(futures)):
@@ -311,7 +338,8 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
                 except Exception as exc:  # noqa: BLE001 - a worker died on this mutant: it crashed the layer
                     verdict, why, seconds = KILLED, f"crash: {type(exc).__name__}: {exc}", 0.0
                 result = MutantResult(mutation, verdict, why, seconds,
-                                      known.get(mutation.key, "") if verdict != KILLED else "")
+                                      known.get(mutation.key, "") if verdict != KILLED else "",
+                                      None if reached is None else mutation.line in reached)
                 results[index] = result
                 _record(session_file, result)
                 mark = {KILLED: "killed  ", ADVISORY: "ADVISORY", SURVIVED: "SURVIVED"}[verdict]
@@ -324,7 +352,77 @@ def run(target: str, *, workers: int | None = None, timeout: float = 300.0, oper
     finally:
         if not keep_session:
             shutil.rmtree(session_file.parent, ignore_errors=True)
-    return summarize(target, results, time.perf_counter() - started)
+    summary = summarize(target, results, time.perf_counter() - started)
+    if reach is not None:
+        summary.update(own_options=reach["own_options"], declared_configurations=reach["configurations"])
+    return summary
+
+
+def reached_lines(path: Path, cls: str) -> dict | None:
+    """``{"lines": [...], "own_options": [...], "configurations": N}``: the lines of ``path`` that run while ``cls``
+    is made, called, differentiated and rebuilt from its config with its defaults and under each of its ``N``
+    declared configurations, and the options of its own (not Dense's); measured in a child process; None when that
+    failed."""
+    from spec_tests.harness import launcher
+
+    child = launcher.run_child(launcher.python_command("module", "spec_tests.harness.mutate", f"{path}:{cls}"),
+                               launcher.child_environment({"TF_CPP_MIN_LOG_LEVEL": "2"}), timeout=600)
+    for line in reversed(child.output.splitlines()) if not child.unknown and child.returncode == 0 else ():
+        if line.startswith(_REACHED):
+            return json.loads(line[len(_REACHED):])
+    return None
+
+
+_REACHED = "layer-spec-reached: "
+
+
+def _reach(target: str) -> dict:
+    """In the child: what :func:`reached_lines` returns."""
+    import sys
+
+    import numpy as np
+
+    from spec_tests import backend, forward, generation, helpers
+    from spec_tests.harness import golden, impls, options as dense_options
+
+    maker, _ = impls.load_impl(target)
+    state = impls.SpecState(spec=target, cls=impls.made_class(maker, target), profile="custom", source="",
+                            factory=maker if impls.is_factory(maker) else None)
+    contract = forward.of(state)
+    forward.use(contract)
+    filename = str(Path(target.rpartition(":")[0]).resolve())
+    lines: set[int] = set()
+
+    def tracer(frame, event, arg):  # a call: follow it only into the layer's file
+        if frame.f_code.co_filename != filename:
+            return None
+        lines.add(frame.f_lineno)
+        return each_line
+
+    def each_line(frame, event, arg):
+        lines.add(frame.f_lineno)
+        return each_line
+
+    configurations = {"defaults": {}, **dict(state.declared(golden.CONFIGURATIONS_ATTRIBUTE, None) or {})}
+    x = helpers.random_array((2, 4), seed=1)
+    sys.settrace(tracer)
+    try:
+        for options in configurations.values():
+            generation.clear_session()
+            try:
+                layer = state.make(3, **options)
+                layer(x)
+                backend.gradients(layer, x, np.ones((2, 3), "float32"), helpers.kernel_and_bias(layer))
+                contract.weights(layer)
+                contract.chain(layer, {"kernel": np.ones((4, 3))})
+                state.cls.from_config(layer.get_config())(x)
+            except Exception:  # noqa: BLE001 - a configuration that fails reaches what it reached
+                continue
+    finally:
+        sys.settrace(None)
+    own = sorted(set(dense_options._signature_defaults(maker, state.cls)) - set(dense_options.DENSE_OPTIONS)
+                 - set(dense_options.BASE_OPTIONS))
+    return {"lines": sorted(lines), "own_options": own, "configurations": len(configurations) - 1}
 
 
 def _record(session_file: Path, result: MutantResult) -> None:
@@ -356,6 +454,7 @@ def summarize(target: str, results: list[MutantResult], seconds: float) -> dict:
     counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in OUTCOMES}
     equivalent = sum(1 for r in results if r.outcome != KILLED and r.equivalent)
     non_equivalent = len(results) - equivalent
+    unreached = sum(1 for r in results if r.outcome != KILLED and not r.equivalent and r.reached is False)
     return {
         "target": target,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -366,9 +465,17 @@ def summarize(target: str, results: list[MutantResult], seconds: float) -> dict:
         **counts,
         "equivalent": equivalent,
         "non_equivalent": non_equivalent,
+        "unreached_survivors": unreached,
         "score": round(counts[KILLED] / non_equivalent, 4) if non_equivalent else 1.0,
         "results": [r.as_dict() for r in results],
     }
 
 
-__all__ = ["ADVISORY", "KILLED", "SURVIVED", "Mutation", "Session", "classify", "load_equivalents", "mutations", "run"]
+__all__ = ["ADVISORY", "KILLED", "SURVIVED", "Mutation", "Session", "classify", "load_equivalents", "mutations",
+           "reached_lines", "run"]
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(_REACHED + json.dumps(_reach(sys.argv[1])), flush=True)

@@ -21,6 +21,11 @@ from spec_tests.harness.mutate import KILLED, run
 DEFAULT_EQUIVALENTS = Path("tools/mutation/equivalents.json")
 
 
+#: What a survivor on a line the layer's defaults and declared configurations never run is told.
+UNREACHED = ("not reached by its defaults or any declared configuration: declare one that uses this code "
+             "(layer_spec_configurations, docs/forward-contract.md), or a clause cannot see it")
+
+
 def render_summary(summary: dict) -> str:
     lines = [
         f"{summary['target']}: {summary['mutants']} mutants, {summary['killed']} killed, {summary['advisory']} "
@@ -28,12 +33,21 @@ def render_summary(summary: dict) -> str:
         f"score {summary['killed']}/{summary['non_equivalent']} non-equivalent = {100 * summary['score']:.1f}% "
         f"({summary['seconds']:.0f} s, {summary['date']})",
     ]
+    if summary.get("own_options") and not summary.get("declared_configurations"):
+        lines.append(f"  options of its own ({', '.join(summary['own_options'])}) and no declared configuration: the "
+                     "clauses run them with their defaults only; declare some (layer_spec_configurations, "
+                     "docs/forward-contract.md)")
+    if summary.get("unreached_survivors"):
+        lines.append(f"  {summary['unreached_survivors']} survivor(s) sit on lines that neither the defaults nor a "
+                     "declared configuration reach (marked below)")
     for entry in summary["results"]:
         if entry["outcome"] == KILLED:
             continue
         tag = "equivalent" if entry["equivalent"] else "GAP?"
         lines.append(f"  {entry['outcome']:<8s} {tag:<10s} L{entry['line']} {entry['operator']}: "
                      f"{entry['before']!r} -> {entry['after']!r}")
+        if entry.get("reached") is False and not entry["equivalent"]:
+            lines.append(f"           {UNREACHED}")
         lines.append(f"           {entry['equivalent'] or entry['why']}")
         lines.append(f"           key: {entry['key']}")
     return "\n".join(lines)

@@ -26,3 +26,8 @@ def effective_weights(layer):
 
 qdense_4bit.layer_spec_effective_weights = effective_weights
 qdense_4bit.layer_spec_weight_gradient = "straight_through"
+
+
+def qdense_4bit_undeclared(units, **options):
+    """The same layer, declaring nothing: the spec compares it with ``inputs @ kernel + bias`` (one cause)."""
+    return qdense_4bit(units, **options)

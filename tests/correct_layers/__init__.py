@@ -33,6 +33,8 @@ CORRECT_LAYERS = {
     "tests.correct_layers.units_only:UnitsOnlyDense": (3,),
     "tests.correct_layers.he_default:HeDense": (2, 3),
     "tests.correct_layers.versioned_refactor:RefactoredVersionedDense": (3,),
+    "tests.correct_layers.fake_quantized:FakeQuantizedDense": (3,),
+    "tests.correct_layers.scaled_kernel:ScaledKernelDense": (3,),
 }
 #: The layers that offer fewer options than Dense, by design: the spec judges them under ``--profile custom``
 #: (the others are drop-in Dense layers, judged under the default ``dense``).
