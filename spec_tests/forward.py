@@ -14,6 +14,10 @@ for a layer that cannot be edited, on the factory or adapter that ``--impl`` nam
     bias_factor)``, the element-wise derivative of the effective weight with respect to the stored one (a clipped
     estimator: ``abs(kernel) <= 1``; a scale ``s``: ``s``; a factor None is 1). Finite differences across a
     quantization step mean nothing, so the finite-difference clause checks the input gradient only.
+``layer_spec_weights(layer) -> (kernel, bias)``
+    where a layer that does not keep them as ``layer.kernel`` and ``layer.bias`` keeps its kernel and bias
+    variables (``bias`` None when it has none): a wrapper around ``Dense`` (``lambda w: (w.layer.kernel,
+    w.layer.bias)``). Every clause reads and writes the weights through it.
 ``layer_spec_extra_weights``
     the short names of the weights it owns beside ``kernel`` and ``bias`` (quantizer state, scales, masks): the
     naming, ``trainable_variables`` and count clauses leave these out and still reject any other weight.
@@ -33,6 +37,7 @@ import numpy as np
 EFFECTIVE_WEIGHTS = "layer_spec_effective_weights"
 WEIGHT_GRADIENT = "layer_spec_weight_gradient"
 EXTRA_WEIGHTS = "layer_spec_extra_weights"
+WEIGHTS = "layer_spec_weights"
 STRAIGHT_THROUGH = "straight_through"
 #: How to declare a forward contract, for hints and skip reasons.
 HOW_TO_DECLARE = (f"if the difference is on purpose (quantized or transformed weights), declare the weights the "
@@ -47,6 +52,7 @@ class Forward:
     effective: Callable | None = None
     gradient: Any = STRAIGHT_THROUGH
     extra: tuple = ()  # short names of the declared extra weights
+    where: Callable | None = None  # layer_spec_weights: where the kernel and bias variables are
 
     @property
     def declared(self) -> bool:
@@ -59,8 +65,7 @@ class Forward:
 
         if not self.declared:
             if kernel is None:
-                kernel = backend.to_numpy(layer.kernel)
-                bias = None if getattr(layer, "bias", None) is None else backend.to_numpy(layer.bias)
+                kernel, bias = (None if v is None else backend.to_numpy(v) for v in self.variables(layer))
             return np.asarray(kernel), None if bias is None else np.asarray(bias)
         found_kernel, found_bias = self.effective(layer)
         return (np.asarray(backend.to_numpy(found_kernel)),
@@ -77,6 +82,12 @@ class Forward:
         return {role: value if factors.get(role) is None
                 else np.asarray(value) * np.asarray(backend.to_numpy(factors[role]), np.float64)
                 for role, value in gradients.items()}
+
+    def variables(self, layer) -> tuple:
+        """``(kernel, bias)``: the layer's kernel and bias variables (``bias`` None when it has none)."""
+        if self.where is not None:
+            return tuple(self.where(layer))
+        return layer.kernel, getattr(layer, "bias", None)
 
     def core(self, variables) -> list:
         """``variables`` without the declared extra weights: the kernel and bias, and any undeclared weight."""
@@ -100,6 +111,9 @@ def of(state) -> Forward:
     gradient = state.declared(WEIGHT_GRADIENT, STRAIGHT_THROUGH)
     if effective is not None and not callable(effective):
         raise ValueError(f"{EFFECTIVE_WEIGHTS} must be a callable (layer) -> (kernel, bias), got {effective!r}")
+    where = state.declared(WEIGHTS)
+    if where is not None and not callable(where):
+        raise ValueError(f"{WEIGHTS} must be a callable (layer) -> (kernel, bias), got {where!r}")
     extra = state.declared(EXTRA_WEIGHTS, ())
     extra = (extra,) if isinstance(extra, str) else tuple(extra)
     if not all(isinstance(name, str) and name for name in extra):
@@ -107,7 +121,7 @@ def of(state) -> Forward:
     if not (gradient == STRAIGHT_THROUGH or callable(gradient)):
         raise ValueError(f"{WEIGHT_GRADIENT} must be {STRAIGHT_THROUGH!r} or a callable (layer) -> "
                          f"(kernel_factor, bias_factor), got {gradient!r}")
-    return Forward(effective, gradient, extra)
+    return Forward(effective, gradient, extra, where)
 
 
 def describe(contract: Forward) -> str:
@@ -159,10 +173,11 @@ def _probe(state) -> str | None:
         try:
             layer = state.make(2)
             layer.build((None, 4))
-            layer.kernel.assign(kernel.astype(backend.dtype_name(layer.kernel.dtype)))
-            bias = None if getattr(layer, "bias", None) is None else rng.standard_normal(2)
+            kernel_variable, bias_variable = of(state).variables(layer)
+            kernel_variable.assign(kernel.astype(backend.dtype_name(kernel_variable.dtype)))
+            bias = None if bias_variable is None else rng.standard_normal(2)
             if bias is not None:
-                layer.bias.assign(bias.astype(backend.dtype_name(layer.bias.dtype)))
+                bias_variable.assign(bias.astype(backend.dtype_name(bias_variable.dtype)))
             offset = backend.to_numpy(layer(np.zeros((1, 4), "float32"))).astype(np.float64)[0]
             seen_kernel = backend.to_numpy(layer(np.eye(4, dtype="float32"))).astype(np.float64) - offset
             affine = np.allclose(backend.to_numpy(layer(x)), x @ seen_kernel + offset, rtol=1e-4, atol=1e-4)
@@ -184,5 +199,5 @@ def effective_weights(layer, kernel=None, bias=None):
     return current().weights(layer, kernel, bias)
 
 
-__all__ = ["EFFECTIVE_WEIGHTS", "EXTRA_WEIGHTS", "Forward", "HOW_TO_DECLARE", "STRAIGHT_THROUGH", "WEIGHT_GRADIENT",
+__all__ = ["EFFECTIVE_WEIGHTS", "EXTRA_WEIGHTS", "WEIGHTS", "Forward", "HOW_TO_DECLARE", "STRAIGHT_THROUGH", "WEIGHT_GRADIENT",
            "current", "describe", "diagnosis", "effective_weights", "of", "use"]

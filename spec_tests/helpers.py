@@ -173,20 +173,29 @@ def assert_weights_unchanged(layer, before: list[np.ndarray], what: str = "weigh
 
 def set_dense_weights(layer, kernel, bias=None) -> None:
     """Assign ``kernel`` (and ``bias``) through the public ``kernel``/``bias`` attributes."""
-    layer.kernel.assign(np.asarray(kernel, dtype=dtype_name(layer.kernel.dtype)))
+    kernel_variable, bias_variable = forward.current().variables(layer)
+    kernel_variable.assign(np.asarray(kernel, dtype=dtype_name(kernel_variable.dtype)))
     if bias is not None:
-        layer.bias.assign(np.asarray(bias, dtype=dtype_name(layer.bias.dtype)))
+        bias_variable.assign(np.asarray(bias, dtype=dtype_name(bias_variable.dtype)))
+
+
+def kernel_of(layer):
+    """``layer.kernel`` (or where the layer declares its kernel is: ``layer_spec_weights``, a wrapper's)."""
+    return forward.current().variables(layer)[0]
 
 
 def layer_bias(layer):
-    """``layer.bias``, or None when the class has none (the seed profile's classes need no bias)."""
-    return getattr(layer, "bias", None)
+    """``layer.bias`` (or the declared place), or None when the class has none (the seed profile's need none)."""
+    try:
+        return forward.current().variables(layer)[1]
+    except AttributeError:  # a layer with no kernel yet (unbuilt) or none at all: no bias to speak of either
+        return getattr(layer, "bias", None)
 
 
 def kernel_and_bias(layer) -> list:
     """``[layer.kernel, layer.bias]``, or ``[layer.kernel]`` when the class has no bias (seed profile, use_bias=False)."""
     bias = layer_bias(layer)
-    return [layer.kernel] if bias is None else [layer.kernel, bias]
+    return [kernel_of(layer)] if bias is None else [kernel_of(layer), bias]
 
 
 def contains_variable(variables, variable) -> bool:
@@ -405,6 +414,7 @@ __all__ = [
     "keras",
     "keras_mask",
     "kernel_and_bias",
+    "kernel_of",
     "layer_bias",
     "random_array",
     "random_inputs",

@@ -38,6 +38,7 @@ from spec_tests.helpers import (
     expect_that,
     expected_output,
     fail,
+    kernel_of,
     random_array,
     skip_not_offered,
     to_numpy,
@@ -488,8 +489,8 @@ def test_bad_first_call_is_refused_and_leaves_the_layer_unbuilt(make_layer, labe
     except Exception as exc:  # noqa: BLE001 - reported as the clause's failure
         fail(f"a valid (4, {INPUT_DIM}) call after the refused first call", "the layer builds for it and computes",
              f"{type(exc).__name__}: {exc}".splitlines()[0][:300], FIRST_CALL_HINT)
-    expect_that(tuple(layer.kernel.shape) == (INPUT_DIM, UNITS), "kernel shape after the valid call",
-                (INPUT_DIM, UNITS), tuple(layer.kernel.shape), FIRST_CALL_HINT)
+    expect_that(tuple(kernel_of(layer).shape) == (INPUT_DIM, UNITS), "kernel shape after the valid call",
+                (INPUT_DIM, UNITS), tuple(kernel_of(layer).shape), FIRST_CALL_HINT)
     expected = expected_output(layer, x.astype(np.float64))
     assert_close(output, expected, "output of the valid call after the refused first call", rtol=1e-5, atol=1e-5)
 

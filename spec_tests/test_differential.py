@@ -8,13 +8,14 @@ import pytest
 from spec_tests import backend, forward, generation
 from spec_tests.generation import keras
 from spec_tests.helpers import (
-    NUMPY_ACTIVATIONS,
     assert_close,
     each_configuration,
     expect_that,
     expected_output,
     fail,
+    kernel_of,
     layer_bias,
+    NUMPY_ACTIVATIONS,
     random_array,
     set_dense_weights,
     to_numpy,
@@ -47,7 +48,7 @@ class Twins:
 
     def variables(self, layer):
         bias = layer_bias(layer)
-        return [layer.kernel] + ([] if bias is None else [bias])
+        return [kernel_of(layer)] + ([] if bias is None else [bias])
 
     def gradients(self, layer):
         y, dx, grads = backend.gradients(layer, self.x, self.g, self.variables(layer))
@@ -131,7 +132,7 @@ def test_set_weights_from_dense_reproduces_dense(make_layer, use_bias):
     reference = expected_output(layer, x, "tanh") if forward.current().declared else dense(x)
     assert_close(layer(x), reference, f"output after set_weights(dense.get_weights()), use_bias={use_bias}", **TOL,
                  hint=HINT)
-    expect_that(np.array_equal(to_numpy(layer.kernel), to_numpy(dense.kernel)), "layer.kernel after set_weights",
+    expect_that(np.array_equal(to_numpy(kernel_of(layer)), to_numpy(dense.kernel)), "layer.kernel after set_weights",
                 "Dense's kernel", "different values", "the first weight must be the kernel")
 
 

@@ -18,15 +18,16 @@ import pytest
 from spec_tests import backend, forward
 from spec_tests.generation import keras
 from spec_tests.helpers import (
-    NUMPY_ACTIVATIONS,
     assert_close,
-    each_configuration,
     dtype_name,
+    each_configuration,
     expect_that,
     expected_gradients,
     fail,
     gradient_hint,
+    kernel_of,
     layer_bias,
+    NUMPY_ACTIVATIONS,
     random_array,
     set_dense_weights,
     to_numpy,
@@ -69,7 +70,7 @@ class Setup:
     def variables(self):
         """The kernel, then the bias where the layer has one."""
         bias = layer_bias(self.layer)
-        return [self.layer.kernel] + ([] if bias is None else [bias])
+        return [kernel_of(self.layer)] + ([] if bias is None else [bias])
 
     def roles(self):
         return ["kernel"] + ([] if self.bias is None else ["bias"])

@@ -13,6 +13,8 @@ from spec_tests.helpers import (
     expect_that,
     expected_gradients,
     expected_output,
+    kernel_of,
+    layer_bias,
     NUMPY_ACTIVATIONS,
     random_array,
     set_dense_weights,
@@ -43,7 +45,7 @@ def _large_kernel(make_layer, seed=None):
         generation.set_seed(seed)
     layer = make_layer(FAN_OUT)
     layer.build((None, FAN_IN))
-    return np.asarray(to_numpy(layer.kernel), np.float64)
+    return np.asarray(to_numpy(kernel_of(layer)), np.float64)
 
 
 def _check_mean(values, std, what, hint=INIT_HINT):
@@ -147,7 +149,7 @@ def test_initializer_argument_is_honoured(make_layer, argument, value, verify):
     value = value() if callable(value) else value
     layer = make_layer(FAN_OUT, **{argument: value})
     layer.build((None, FAN_IN))
-    weight = layer.kernel if argument == "kernel_initializer" else layer.bias
+    weight = kernel_of(layer) if argument == "kernel_initializer" else layer_bias(layer)
     verify(np.asarray(to_numpy(weight), np.float64), f"{argument.split('_')[0]} with {argument}={value!r}")
 
 
@@ -232,7 +234,7 @@ def test_constraint_holds_after_optimizer_step(make_layer, argument, make_constr
     kernel, bias = random_array((4, 3), 1, scale=0.1), random_array((3,), 2, scale=0.1)
     set_dense_weights(layer, kernel, bias)
     x, upstream = random_array((8, 4), 3), random_array((8, 3), 4)
-    weights = [layer.kernel, layer.bias]
+    weights = [kernel_of(layer), layer_bias(layer)]
     expected_grads = expected_gradients(layer, x, upstream, kernel=kernel, bias=bias)
     _, _, grads = backend.gradients(layer, x, upstream, weights)
     backend.apply_gradients(keras.optimizers.SGD(lr), grads, weights)
@@ -241,7 +243,7 @@ def test_constraint_holds_after_optimizer_step(make_layer, argument, make_constr
     unconstrained = start.astype(np.float64) - lr * expected_grads[name]
     expected = project(unconstrained)
     assert not np.allclose(expected, unconstrained), "clause bug: the step must leave the constraint's set"
-    seen = to_numpy(layer.kernel if name == "kernel" else layer.bias)
+    seen = to_numpy(kernel_of(layer) if name == "kernel" else layer_bias(layer))
     assert_close(seen, expected, f"{name} after one SGD step with {argument}", rtol=1e-5, atol=1e-6,
                  hint="pass constraint=self.kernel_constraint / self.bias_constraint to add_weight: the optimizer "
                  "applies it after every update (applying it once in build is not enough)")

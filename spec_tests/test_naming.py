@@ -6,7 +6,7 @@ import pytest
 
 from spec_tests import backend, generation
 from spec_tests.generation import keras
-from spec_tests.helpers import core, expect_that, random_inputs, weight_names
+from spec_tests.helpers import core, expect_that, kernel_of, layer_bias, random_inputs, weight_names
 
 NO_PATH = ("legacy Keras 2 variables have no `path` (generation.HAS_PATH is False); "
            "the backing-variable-name clauses cover their scoped name")
@@ -25,7 +25,7 @@ def _called(layer, shape=(2, 4)):
 def test_kernel_is_named_kernel(make_layer):
     """The kernel weight is named ``kernel``."""
     layer = _called(make_layer(3))
-    seen = generation.short_name(layer.kernel)
+    seen = generation.short_name(kernel_of(layer))
     expect_that(seen == "kernel", "short name of layer.kernel", "kernel", seen, NAME_HINT)
 
 
@@ -59,7 +59,7 @@ def test_explicit_name_is_kept(make_layer, name):
     layer = _called(make_layer(3, name=name))
     expect_that(layer.name == name, "layer.name", name, layer.name,
                 "pass **kwargs (name, dtype, trainable) to super().__init__")
-    seen = generation.scoped_name(layer.kernel)
+    seen = generation.scoped_name(kernel_of(layer))
     expect_that(seen == f"{name}/kernel", "scoped name of the kernel", f"{name}/kernel", seen)
 
 
@@ -81,7 +81,7 @@ def test_backing_variable_name_is_layer_slash_kernel(make_layer, call):
     else:
         layer(keras.Input((4,)))
     expected = f"{layer.name}/kernel:0"
-    seen = backend.backing_name(layer.kernel)
+    seen = backend.backing_name(kernel_of(layer))
     expect_that(seen == expected, "backing variable name of the kernel", expected, seen, NAME_HINT)
 
 
@@ -89,7 +89,7 @@ def test_backing_variable_name_of_bias(make_layer):
     """The bias's backing ``tf.Variable`` is named ``<layer name>/bias:0``."""
     layer = _called(make_layer(3))
     expected = f"{layer.name}/bias:0"
-    seen = backend.backing_name(layer.bias)
+    seen = backend.backing_name(layer_bias(layer))
     expect_that(seen == expected, "backing variable name of the bias", expected, seen, NAME_HINT)
 
 

@@ -28,6 +28,7 @@ from spec_tests.helpers import (
     expect_raises,
     expect_raises_naming,
     expect_that,
+    kernel_of,
     random_array,
     reload_model,
     succeed,
@@ -89,7 +90,7 @@ def test_quantized_outputs_stay_within_int8_rounding(make_layer, shape):
     """After ``quantize("int8")`` every output is within ``input_dim * max|x| * max|W[:, j]| / 127`` of the float output, in the float dtype."""
     layer = _built(make_layer)
     x = random_array(shape, seed=61)
-    kernel, expected = to_numpy(layer.kernel).copy(), to_numpy(layer(x))
+    kernel, expected = to_numpy(kernel_of(layer)).copy(), to_numpy(layer(x))
     seen = to_numpy(_quantize(layer)(x))
     expect_that(dtype_name(seen.dtype) == dtype_name(expected.dtype), "dtype of the quantized layer's output",
                 dtype_name(expected.dtype), dtype_name(seen.dtype), HINT)

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from spec_tests.generation import keras
-from spec_tests.helpers import assert_close, expect_that, fail, random_array, succeed, to_numpy
+from spec_tests.helpers import assert_close, expect_that, fail, kernel_of, layer_bias, random_array, succeed, to_numpy
 
 pytestmark = pytest.mark.capability("ragged_inputs")
 
@@ -89,7 +89,7 @@ def test_ragged_input_gradients_equal_those_of_its_flat_values(make_layer):
     def gradients(inputs, values_of):
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(values_of(layer(inputs)) * upstream)
-        return tape.gradient(loss, [layer.kernel, layer.bias])
+        return tape.gradient(loss, [kernel_of(layer), layer_bias(layer)])
 
     seen = _call(lambda r: gradients(r, lambda y: y.flat_values if isinstance(y, tf.RaggedTensor) else y), x,
                  "gradients for a ragged input")

@@ -18,8 +18,6 @@ from spec_tests import backend, generation, platform_probe
 from spec_tests.generation import keras
 from spec_tests.harness.options import BASE_OPTIONS, DENSE_OPTIONS
 from spec_tests.helpers import (
-    each_configuration,
-    reload_model,
     activity_l2_penalty,
     assert_all_bit_identical,
     assert_bit_identical,
@@ -28,13 +26,16 @@ from spec_tests.helpers import (
     COMPUTE_DTYPE_HINT,
     core,
     dtype_name,
+    each_configuration,
     expect_raises,
     expect_raises_naming,
     expect_that,
     expected_output,
     fail,
+    kernel_of,
     layer_bias,
     random_array,
+    reload_model,
     to_numpy,
     weight_values,
 )
@@ -133,7 +134,7 @@ def _check_no_bias(layer, x, what):
 
 
 def _check_kernel_initializer(layer, x, what):
-    assert_close(layer.kernel, np.full((INPUT_DIM, UNITS), 0.25), f"{what}: kernel from Constant(0.25)", hint=CONFIG_HINT)
+    assert_close(kernel_of(layer), np.full((INPUT_DIM, UNITS), 0.25), f"{what}: kernel from Constant(0.25)", hint=CONFIG_HINT)
 
 
 def _check_bias_initializer(layer, x, what):
@@ -142,7 +143,7 @@ def _check_bias_initializer(layer, x, what):
 
 def _check_kernel_regularizer(layer, x, what):
     _set_random_weights(layer)
-    expected = 0.125 * float(np.sum(to_numpy(layer.kernel).astype(np.float64) ** 2))
+    expected = 0.125 * float(np.sum(to_numpy(kernel_of(layer)).astype(np.float64) ** 2))
     assert_close(_regularizer_losses(layer), expected, f"{what}: sum(layer.losses) (0.125 * sum(kernel**2))",
                  hint=CONFIG_HINT)
 
@@ -163,9 +164,9 @@ def _check_activity_regularizer(layer, x, what):
 
 def _check_kernel_constraint(layer, x, what):
     _set_random_weights(layer)
-    before = to_numpy(layer.kernel)
+    before = to_numpy(kernel_of(layer))
     _sgd_step_down_by_one(layer)
-    assert_close(layer.kernel, np.maximum(before - 1.0, 0.0), f"{what}: kernel after an SGD step under NonNeg",
+    assert_close(kernel_of(layer), np.maximum(before - 1.0, 0.0), f"{what}: kernel after an SGD step under NonNeg",
                  hint=CONFIG_HINT)
 
 
@@ -201,10 +202,10 @@ def _check_trainable(layer, x, what):
 
 def _check_kernel_max_norm(layer, x, what):
     _set_random_weights(layer)
-    unconstrained = to_numpy(layer.kernel).astype(np.float64) - 1.0
+    unconstrained = to_numpy(kernel_of(layer)).astype(np.float64) - 1.0
     _sgd_step_down_by_one(layer)
     expected = np.minimum(np.linalg.norm(unconstrained, axis=0), 0.5)
-    seen = np.linalg.norm(to_numpy(layer.kernel).astype(np.float64), axis=0)
+    seen = np.linalg.norm(to_numpy(kernel_of(layer)).astype(np.float64), axis=0)
     assert_close(seen, expected, f"{what}: column norms of the kernel after an SGD step under MaxNorm(0.5)",
                  rtol=1e-5, atol=1e-6,
                  hint=CONFIG_HINT + "; a constraint saved by class name alone comes back with its default arguments")
@@ -489,7 +490,7 @@ def test_saved_model_export_reproduces_outputs(make_layer, tmp_path):
 def _set_weights_with_a_wrong_kernel(make_layer, tmp_path):
     layer = make_layer(UNITS)
     layer(_inputs())
-    wrong = [np.zeros((INPUT_DIM + 1, UNITS), "float32") if w is layer.kernel else to_numpy(w) for w in layer.weights]
+    wrong = [np.zeros((INPUT_DIM + 1, UNITS), "float32") if w is kernel_of(layer) else to_numpy(w) for w in layer.weights]
     return layer, lambda: layer.set_weights(wrong)
 
 

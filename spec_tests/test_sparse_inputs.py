@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from spec_tests.generation import keras
-from spec_tests.helpers import assert_close, expect_that, fail, random_array, succeed, to_numpy
+from spec_tests.helpers import assert_close, expect_that, fail, kernel_of, layer_bias, random_array, succeed, to_numpy
 
 pytestmark = pytest.mark.capability("sparse_inputs")
 
@@ -71,7 +71,7 @@ def _dense_gradients(layer, x, upstream):
     """Gradients of ``sum(layer(x) * upstream)`` w.r.t. kernel and bias, as dense arrays (IndexedSlices densified)."""
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(layer(x) * upstream)
-    grads = tape.gradient(loss, [layer.kernel, layer.bias])
+    grads = tape.gradient(loss, [kernel_of(layer), layer_bias(layer)])
     return [None if g is None else to_numpy(tf.convert_to_tensor(g)) for g in grads]
 
 
@@ -118,10 +118,10 @@ def test_sparse_input_model_predicts_and_trains(make_layer):
     y = _call(lambda s: model.predict(s, verbose=0), x, "model.predict(tf.SparseTensor)")
     assert_close(y, layer(made_dense(x)), "model.predict on a SparseTensor versus the layer on the input made dense",
                  **TOL, hint=HINT)
-    kernel = to_numpy(layer.kernel).copy()
+    kernel = to_numpy(kernel_of(layer)).copy()
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     history = model.fit(x, random_array((BATCH, UNITS), seed=43), epochs=1, batch_size=BATCH, verbose=0)
     loss = history.history["loss"][0]
     expect_that(np.isfinite(loss), "fit on a SparseTensor: loss", "finite", loss, HINT)
-    expect_that(not np.array_equal(to_numpy(layer.kernel), kernel), "kernel after fit on a SparseTensor", "changed",
+    expect_that(not np.array_equal(to_numpy(kernel_of(layer)), kernel), "kernel after fit on a SparseTensor", "changed",
                 "unchanged", "the sparse path must use self.kernel itself so that its gradient reaches the optimizer")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spec_tests.helpers import contains_variable, core, expect_that, random_inputs, variable_labels
+from spec_tests.helpers import (
+    contains_variable,
+    core,
+    expect_that,
+    kernel_of,
+    layer_bias,
+    random_inputs,
+    variable_labels,
+)
 
 ORDER_HINT = "create the kernel before the bias in build, both with add_weight(..., trainable=True)"
 FREEZE_HINT = ("let Keras handle `trainable`: pass **kwargs to super().__init__, create weights with add_weight, and "
@@ -28,7 +36,7 @@ def test_kernel_is_the_first_trainable_variable(make_layer):
     """The kernel is a trainable variable, listed first."""
     layer = _built(make_layer(3))
     seen = core(layer.trainable_variables)
-    expect_that(len(seen) > 0 and seen[0] is layer.kernel, "layer.trainable_variables[0]", "layer.kernel",
+    expect_that(len(seen) > 0 and seen[0] is kernel_of(layer), "layer.trainable_variables[0]", "layer.kernel",
                 variable_labels(seen), ORDER_HINT)
 
 
@@ -45,7 +53,7 @@ def test_trainable_variables_are_kernel_then_bias(make_layer, units, input_dim):
     """``trainable_variables`` is exactly ``[kernel, bias]``, in that order."""
     layer = _built(make_layer(units), input_dim)
     seen = layer.trainable_variables
-    expect_that(_same_list(seen, [layer.kernel, layer.bias]), "layer.trainable_variables",
+    expect_that(_same_list(seen, [kernel_of(layer), layer_bias(layer)]), "layer.trainable_variables",
                 [f"kernel{(input_dim, units)}", f"bias{(units,)}"], variable_labels(seen), ORDER_HINT)
 
 
@@ -53,7 +61,7 @@ def test_trainable_variables_without_bias_is_kernel_only(make_layer):
     """With ``use_bias=False``, ``trainable_variables`` is exactly ``[kernel]``."""
     layer = _built(make_layer(3, use_bias=False))
     seen = layer.trainable_variables
-    expect_that(_same_list(seen, [layer.kernel]), "layer.trainable_variables with use_bias=False", ["kernel(4, 3)"],
+    expect_that(_same_list(seen, [kernel_of(layer)]), "layer.trainable_variables with use_bias=False", ["kernel(4, 3)"],
                 variable_labels(seen), "do not create a bias when use_bias is False")
 
 
@@ -61,7 +69,7 @@ def test_trainable_variables_without_bias_is_kernel_only(make_layer):
 def test_trainable_false_makes_every_weight_non_trainable(make_layer, use_bias):
     """With ``trainable=False``, no weight is trainable and every weight is listed as non-trainable."""
     layer = _built(make_layer(3, use_bias=use_bias, trainable=False))
-    expected = [layer.kernel, layer.bias] if use_bias else [layer.kernel]
+    expected = [kernel_of(layer), layer_bias(layer)] if use_bias else [kernel_of(layer)]
     expect_that(layer.trainable_variables == [], "layer.trainable_variables with trainable=False", [],
                 variable_labels(layer.trainable_variables), FREEZE_HINT)
     expect_that(_same_list(layer.non_trainable_variables, expected), "layer.non_trainable_variables with trainable=False",
@@ -74,11 +82,11 @@ def test_freezing_after_build_and_unfreezing(make_layer):
     layer.trainable = False
     expect_that(layer.trainable_variables == [], "layer.trainable_variables after layer.trainable = False", [],
                 variable_labels(layer.trainable_variables), FREEZE_HINT)
-    expect_that(_same_list(layer.non_trainable_variables, [layer.kernel, layer.bias]),
+    expect_that(_same_list(layer.non_trainable_variables, [kernel_of(layer), layer_bias(layer)]),
                 "layer.non_trainable_variables after layer.trainable = False", ["kernel", "bias"],
                 variable_labels(layer.non_trainable_variables), FREEZE_HINT)
     layer.trainable = True
-    expect_that(_same_list(layer.trainable_variables, [layer.kernel, layer.bias]),
+    expect_that(_same_list(layer.trainable_variables, [kernel_of(layer), layer_bias(layer)]),
                 "layer.trainable_variables after layer.trainable = True again", ["kernel", "bias"],
                 variable_labels(layer.trainable_variables), FREEZE_HINT)
 
@@ -88,7 +96,7 @@ def test_layer_built_frozen_trains_after_unfreezing(make_layer, use_bias):
     """A layer built while frozen (``trainable=False``) lists every weight in ``trainable_variables`` once ``layer.trainable = True``: fine-tuning reaches them."""
     layer = _built(make_layer(3, use_bias=use_bias, trainable=False))
     layer.trainable = True
-    expected = [layer.kernel, layer.bias] if use_bias else [layer.kernel]
+    expected = [kernel_of(layer), layer_bias(layer)] if use_bias else [kernel_of(layer)]
     expect_that(_same_list(layer.trainable_variables, expected),
                 "layer.trainable_variables of a layer built with trainable=False, after layer.trainable = True",
                 variable_labels(expected), variable_labels(layer.trainable_variables),
@@ -105,7 +113,7 @@ def test_weights_are_trainable_then_non_trainable(make_layer, use_bias):
                 variable_labels(layer.weights))
     expect_that(_same_list(layer.trainable_weights, layer.trainable_variables), "layer.trainable_weights",
                 variable_labels(layer.trainable_variables), variable_labels(layer.trainable_weights))
-    for role, variable in (("kernel", layer.kernel), ("bias", layer.bias if use_bias else None)):
+    for role, variable in (("kernel", kernel_of(layer)), ("bias", layer_bias(layer) if use_bias else None)):
         if variable is not None:
             expect_that(contains_variable(layer.weights, variable), f"layer.{role} in layer.weights", True, False)
 
