@@ -116,14 +116,15 @@ def own_default(layer_impl, layer_cls, profile, make_layer):
 
 
 @pytest.fixture(scope="session")
-def declared_configurations(request, layer_impl) -> dict:
+def declared_configurations(layer_impl) -> dict:
     """The layer's own configurations, ``{name: constructor options}``: the ones its golden sets use
     (``layer_spec_configurations`` on the factory or the class, else the ini key or its variable). The value,
     gradient and serialization clauses run under each, so that the code of the layer's own options is reached."""
     from spec_tests.harness import golden, golden_options
 
-    declared = layer_impl.declared(golden.CONFIGURATIONS_ATTRIBUTE, None) or golden_options.ini_configurations(
-        request.config)
+    config = selection.run_config()
+    declared = layer_impl.declared(golden.CONFIGURATIONS_ATTRIBUTE, None) or (
+        golden_options.ini_configurations(config) if config is not None else {})
     return {name: dict(kwargs) for name, kwargs in dict(declared or {}).items()}
 
 

@@ -110,8 +110,10 @@ def arguments(clause_id: str, impl: str, profile: str = "dense", parameters: dic
     from spec_tests.harness import selection
 
     module_name, function_name, _ = split_id(clause_id)
-    cls, source = selection.load_impl(impl)
-    state = selection.SpecState(spec=impl, cls=cls, profile=profile, source=source)
+    maker, source = selection.load_impl(impl)
+    cls = selection.made_class(maker, impl)
+    state = selection.SpecState(spec=impl, cls=cls, profile=profile, source=source,
+                                factory=maker if selection.is_factory(maker) else None)
     module = importlib.import_module(module_name)
     function = inspect.unwrap(getattr(module, function_name))
     params = _case_parameters(clause_id) if parameters is None else parameters

@@ -245,6 +245,11 @@ def resolve(config) -> SpecState:
     return implementations(config)[0]
 
 
+def run_config():
+    """The pytest config of the run the spec is in, or None outside one (a reproduction script)."""
+    return _CONFIG[0] if _CONFIG else None
+
+
 def spec_state() -> SpecState:
     """The run's first implementation, for code outside a test item's reach."""
     return resolve(_CONFIG[0])
