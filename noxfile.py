@@ -77,7 +77,7 @@ def keras3_tensorflow(session: nox.Session) -> None:
     for command in QUICK_START:
         session.run(*command, env=KERAS3_TENSORFLOW)
     session.run(*BENCHMARKS_UNTIMED, env=KERAS3_TENSORFLOW)
-    session.install(*KERAS3_ADAPTED)
+    session.install(*KERAS3_ADAPTED, env=COMPILE_BYTECODE)
     session.run("pytest", "tests", "--full", "-m", "full", *XDIST, env=KERAS3_TENSORFLOW)
 
 
@@ -105,7 +105,7 @@ def keras2(session: nox.Session) -> None:
     Keras 2 mutants, every correct layer with the Keras 2 ones, the alternatives...), but the wheel workflow and the
     benchmark calibration, which do not depend on the generation and run in keras3_tensorflow."""
     _install(session)
-    session.install(*KERAS2_ADAPTED)
+    session.install(*KERAS2_ADAPTED, env=COMPILE_BYTECODE)
     session.run("pytest", env=KERAS2)
     session.run("pytest", "tests", "--full", *XDIST, "--ignore=tests/test_workflow.py",
                 "--ignore=tests/test_bench_calibration.py", env=KERAS2)
