@@ -51,6 +51,14 @@ def each_configuration(declared_configurations: dict, attribute: str = "layer_sp
     return declared_configurations.items()
 
 
+def require_effective_weights(what: str) -> None:
+    """Skip the running clause unless the layer declares its effective weights: without them its own options have
+    no reference to compare values with (a scale may change the outputs on purpose)."""
+    if not forward.current().declared:
+        pytest.skip(f"{what}: the layer declares no effective weights (layer_spec_effective_weights), so its own "
+                    "options' values have no reference (docs/forward-contract.md)")
+
+
 def skip_not_offered(what: str):
     """Skip the running clause: it needs ``what``, which the layer does not offer."""
     pytest.skip(f"{NOT_OFFERED}: {what}")
@@ -403,6 +411,7 @@ __all__ = [
     "dense_closed_form_gradients",
     "dtype_name",
     "each_configuration",
+    "require_effective_weights",
     "error_text",
     "expected_gradients",
     "expected_output",

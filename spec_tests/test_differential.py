@@ -10,6 +10,7 @@ from spec_tests.generation import keras
 from spec_tests.helpers import (
     assert_close,
     each_configuration,
+    require_effective_weights,
     expect_that,
     expected_output,
     fail,
@@ -145,7 +146,9 @@ def _closed_form_under(layer, x, activation):
 
 def test_declared_configurations_compute_with_their_effective_weights(make_layer, declared_configurations):
     """Under each configuration the layer declares (``layer_spec_configurations``: its own options), the output is ``activation(x @ W + b)`` with the weights its forward contract declares, on random weights and inputs."""
-    for name, options in each_configuration(declared_configurations):
+    configurations = each_configuration(declared_configurations)
+    require_effective_weights("outputs under the declared configurations")
+    for name, options in configurations:
         layer = make_layer(UNITS, **options)
         layer(np.zeros((1, INPUT_DIM), "float32"))
         kernel = random_array((INPUT_DIM, UNITS), seed=31)

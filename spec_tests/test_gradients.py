@@ -21,6 +21,7 @@ from spec_tests.helpers import (
     assert_close,
     dtype_name,
     each_configuration,
+    require_effective_weights,
     expect_that,
     expected_gradients,
     fail,
@@ -249,7 +250,9 @@ def test_sgd_step_moves_each_weight_by_minus_lr_times_gradient(make_layer, own_d
 def test_declared_configurations_have_the_declared_gradients(make_layer, declared_configurations):
     """Under each configuration the layer declares (``layer_spec_configurations``), the input, kernel and bias gradients are the closed forms at its effective weights, carried by its declared gradient."""
     checked = 0
-    for name, options in each_configuration(declared_configurations):
+    configurations = each_configuration(declared_configurations)
+    require_effective_weights("gradients under the declared configurations")
+    for name, options in configurations:
         options = dict(options)
         activation = options.pop("activation", None)
         if activation not in NUMPY_ACTIVATIONS:
