@@ -35,6 +35,7 @@ class FakeQuantizedBase(keras.layers.Dense):
         return self.activation(outputs) if self.activation is not None else outputs
 
     def layer_spec_effective_weights(self):
-        """What :meth:`call` computes with: the kernel rounded to steps of 1/8, and the bias."""
-        kernel = to_numpy(self.kernel)
+        """What :meth:`call` computes with: the kernel in the compute dtype (bfloat16 under a mixed policy) rounded to
+        steps of 1/8, and the bias."""
+        kernel = to_numpy(tf.cast(tf.cast(self.kernel, self.compute_dtype), "float32")).astype(np.float64)
         return np.round(kernel / STEP) * STEP, None if self.bias is None else to_numpy(self.bias)

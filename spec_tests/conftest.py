@@ -47,6 +47,15 @@ def layer_impl(request):
     return getattr(request, "param", None) or selection.resolve(request.config)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _forward_contract(layer_impl):
+    """The run's forward contract from its start, before any module-scoped fixture reads weights (a process that
+    runs the spec again, a pool worker, must not see the previous run's)."""
+    forward.use(forward.of(layer_impl))
+    yield
+    forward.use(forward.Forward())
+
+
 @pytest.fixture(autouse=True)
 def _clean_keras_session(layer_impl):
     saved = generation.save_global_state()

@@ -39,10 +39,6 @@ WEIGHT_GRADIENT = "layer_spec_weight_gradient"
 EXTRA_WEIGHTS = "layer_spec_extra_weights"
 WEIGHTS = "layer_spec_weights"
 STRAIGHT_THROUGH = "straight_through"
-#: How to declare a forward contract, for hints and skip reasons.
-HOW_TO_DECLARE = (f"if the difference is on purpose (quantized or transformed weights), declare the weights the "
-                  f"forward pass uses: {EFFECTIVE_WEIGHTS}(layer) -> (kernel, bias) on the class or on the factory or "
-                  f"adapter named by --impl (docs/forward-contract.md)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,5 +195,5 @@ def effective_weights(layer, kernel=None, bias=None):
     return current().weights(layer, kernel, bias)
 
 
-__all__ = ["EFFECTIVE_WEIGHTS", "EXTRA_WEIGHTS", "WEIGHTS", "Forward", "HOW_TO_DECLARE", "STRAIGHT_THROUGH", "WEIGHT_GRADIENT",
+__all__ = ["EFFECTIVE_WEIGHTS", "EXTRA_WEIGHTS", "WEIGHTS", "Forward", "STRAIGHT_THROUGH", "WEIGHT_GRADIENT",
            "current", "describe", "diagnosis", "effective_weights", "of", "use"]

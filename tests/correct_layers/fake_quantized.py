@@ -38,7 +38,10 @@ class FakeQuantizedDense(OpsOnlyDense):
         return y if self.activation is None else self.activation(y)
 
     def layer_spec_effective_weights(self):
-        """The weights ``call`` computes with: the rounded kernel and the bias."""
-        step = float(ops.convert_to_numpy(self.step))
-        kernel = np.round(ops.convert_to_numpy(self.kernel) / step) * step
-        return kernel, self.bias
+        """The weights ``call`` computes with: the kernel in the compute dtype (bfloat16 under a mixed policy), rounded
+        to the step, and the bias."""
+        def as_computed(weight):  # rounded to the compute dtype, then read back as float32
+            return ops.convert_to_numpy(ops.cast(ops.cast(weight, self.compute_dtype), "float32")).astype(np.float64)
+
+        step = float(as_computed(self.step))
+        return np.round(as_computed(self.kernel) / step) * step, self.bias
