@@ -10,6 +10,7 @@ import numpy as np
 
 from layers import MyDenseLayer
 from layers._compat import InputSpec, keras, register_serializable, tf
+from mutants._fake_quantized import ScaledBase
 from mutants._ops import OpsBase, activate, affine
 
 
@@ -151,3 +152,14 @@ class OpsDtypeWhitelist(OpsBase):
         if dtype not in _TAKEN_DTYPES:  # the mistake: meant to refuse strings, refuses uint8 as well
             raise TypeError(f"{type(self).__name__} expects numeric inputs; received a tensor of dtype {dtype}.")
         return activate(self, affine(self, inputs))
+
+
+@register_serializable(package="mutants")
+class ScaleNeverValidated(ScaledBase):
+    """Keeps any ``kernel_scale``, infinity included, so its outputs become inf or NaN."""
+
+    KILLED_BY = ("bad_input",)
+
+    def __init__(self, units, kernel_scale=1.0, **kwargs):
+        super().__init__(units, **kwargs)
+        self.kernel_scale = float(kernel_scale)  # the mistake: no check before storing it

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
-from mutants._fake_quantized import STEP, FakeQuantizedBase
+from mutants._fake_quantized import STEP, FakeQuantizedBase, ScaledBase
 
 
 @register_serializable(package="mutants")
@@ -50,3 +50,23 @@ class DeclaredRoundComputesFloor(FakeQuantizedBase):
 
     def quantized(self, kernel):
         return kernel + tf.stop_gradient(tf.floor(kernel / STEP) * STEP - kernel)  # the mistake: floor, not round
+
+
+@register_serializable(package="mutants")
+class ScaleIgnoredInCall(ScaledBase):
+    """Declares its kernel times ``kernel_scale`` as its effective weights, but computes with the kernel alone."""
+
+    KILLED_BY = ("differential",)
+
+    def transformed(self, kernel):
+        return kernel  # the mistake: kernel_scale never applied
+
+
+@register_serializable(package="mutants")
+class ScaleDefaultChanged(ScaledBase):
+    """Uses a ``kernel_scale`` of 2 when the option is left out, where it declares a default of 1."""
+
+    KILLED_BY = ("differential",)
+
+    def __init__(self, units, kernel_scale=2.0, **kwargs):  # the mistake: the declared default is 1.0
+        super().__init__(units, kernel_scale=kernel_scale, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from layers import MyDenseLayer
 from layers._compat import register_serializable, tf
-from mutants._fake_quantized import STEP, FakeQuantizedBase
+from mutants._fake_quantized import STEP, FakeQuantizedBase, ScaledBase
 from mutants._ops import OpsBase, activate, ops
 
 
@@ -149,3 +149,13 @@ class RoundingBlocksTheGradient(FakeQuantizedBase):
 
     def quantized(self, kernel):
         return tf.round(kernel / STEP) * STEP  # the mistake: no kernel + stop_gradient(q - kernel)
+
+
+@register_serializable(package="mutants")
+class ScaleGradientStopped(ScaledBase):
+    """Scales the kernel by ``kernel_scale`` through a stop_gradient, so the kernel's gradient is lost under any scale."""
+
+    KILLED_BY = ("gradients",)
+
+    def transformed(self, kernel):
+        return kernel + tf.stop_gradient(kernel * (self.kernel_scale - 1.0))  # the mistake: d/dkernel is 1, not the scale

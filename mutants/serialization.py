@@ -10,6 +10,7 @@ import types
 
 from layers import MyDenseLayer
 from layers._compat import keras, register_serializable, tf
+from mutants._fake_quantized import ScaledBase
 from mutants._minimal import MinimalDense
 
 
@@ -160,3 +161,13 @@ class MinimalDenseConfigDropsActivation(MinimalDense):
         config = super().get_config()
         del config["activation"]
         return config
+
+
+@register_serializable(package="mutants")
+class ScaleLeftOutOfConfig(ScaledBase):
+    """Leaves its own option ``kernel_scale`` out of ``get_config``, so a rebuilt layer scales by 1."""
+
+    KILLED_BY = ("serialization",)
+
+    def get_config(self):
+        return super(ScaledBase, self).get_config()  # the mistake: Dense's config only
