@@ -15,6 +15,7 @@ the CPU build of torch, where uv would fetch the default build with its CUDA lib
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 
 import nox
@@ -54,11 +55,18 @@ KERAS3_TORCH = {"KERAS_BACKEND": "torch", "TF_USE_LEGACY_KERAS": None}
 KERAS2 = {"TF_USE_LEGACY_KERAS": "1", "KERAS_BACKEND": None}
 
 _BUILD_LOCK = Path(__file__).with_name(".nox") / "install.lock"
-#: uv, unlike pip, installs without compiling bytecode; where ``PYTHONDONTWRITEBYTECODE`` is set (as on the project's
-#: VM) no process ever writes it either, so every process that imports TensorFlow compiled it again from source:
-#: ``import tensorflow, keras`` took 13 s against 5 s (tf_keras 10 s against 4 s, JAX 6 s against 2 s), and the tests
-#: start hundreds of such processes. Compiled once at install (about 16 s a venv), as pip does for the README's user.
-COMPILE_BYTECODE = {"UV_COMPILE_BYTECODE": "1"}
+#: Whether the sessions' processes may cache bytecode (``.ci/run`` unsets ``PYTHONDONTWRITEBYTECODE``, which the
+#: project's VM sets in every shell).
+WRITES_BYTECODE = not os.environ.get("PYTHONDONTWRITEBYTECODE")
+#: uv, unlike pip, installs without compiling bytecode. Where processes may write it, the first one to import a module
+#: compiles it once, and only the modules some process imports: ``uv pip install`` of the README's extras took 23 s of
+#: CPU compiling everything against 3 s without, and a first ``import tensorflow, keras, jax`` 10 s against 5 s
+#: (docs/testing.md). Where ``PYTHONDONTWRITEBYTECODE`` is set, no process ever writes it, so every process that
+#: imports TensorFlow would compile it again from source (13 s against 5 s; the tests start hundreds of them): there
+#: it is compiled once at install.
+COMPILE_BYTECODE = {} if WRITES_BYTECODE else {"UV_COMPILE_BYTECODE": "1"}
+#: pip compiles every module of torch at install (895 MB of wheel); the torch session imports a small part of it.
+TORCH_COMPILE = ("--no-compile",) if WRITES_BYTECODE else ()
 
 
 def _install(session: nox.Session) -> None:
@@ -95,7 +103,7 @@ def keras3_jax(session: nox.Session) -> None:
 def keras3_torch(session: nox.Session) -> None:
     """Keras 3 on torch (the CPU build of torch 2.13.0): OpsDense conforms."""
     _install(session)
-    session.run("python", "-m", "pip", "install", "--quiet", TORCH)
+    session.run("python", "-m", "pip", "install", "--quiet", *TORCH_COMPILE, TORCH)
     session.run(*OPS_DENSE, env=KERAS3_TORCH)
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from spec_tests.generation import LEGACY
 from spec_tests.harness import reporter
 from tests.support import run_spec, tail
 from tests.tiers import FULL
@@ -17,6 +18,8 @@ pytest_plugins = ["pytester"]
 @FULL  # the build area against a layer that hangs, in a new process (about 30 s)
 def test_a_layer_that_hangs_in_one_case_ends_in_a_verdict(tmp_path):
     """build() loops forever when units == 3: those clauses fail after the limit, every other clause runs."""
+    if LEGACY:
+        pytest.skip("the time limit is pytest-timeout's, the same on both generations; one is enough for the mechanism")
     report = tmp_path / "report.json"
     proc = run_spec("spec_tests.test_build", "--impl", "tests/hanging_layer.py:HangsOnThreeUnits",
                     "--clause-timeout", "2", "--spec-report", str(report), timeout=300)
@@ -28,7 +31,7 @@ def test_a_layer_that_hangs_in_one_case_ends_in_a_verdict(tmp_path):
     assert len(clauses) == collected and all(clause["outcome"] for clause in clauses)  # every clause ran
     assert any(clause["outcome"] == "passed" for clause in clauses)  # the clauses that never build with 3 units
     timed_out = data["failed"] + data["advisories"]
-    assert timed_out and all("did not finish in 2 s, in tests/hanging_layer.py:12 in build" in clause["message"]
+    assert timed_out and all("did not finish in 2 s, in tests/hanging_layer.py:16 in build" in clause["message"]
                              for clause in timed_out), timed_out
     assert [cause["cause"] for cause in data["causes"]] == ["did_not_finish"]
     assert "--clause-timeout" in data["causes"][0]["fix"]
