@@ -95,8 +95,10 @@ def keras3_jax(session: nox.Session) -> None:
     every keras.ops correct layer conforms."""
     _install(session)
     session.run(*OPS_DENSE, env=KERAS3_JAX)
+    # No xdist: nearly every case is a job of the pool, whose two workers (``--full``) take them all from the first;
+    # two xdist workers would each import TensorFlow and JAX, and keep a worker of their own, for no more cores.
     session.run("pytest", "tests/test_honesty.py", "tests/test_mutants.py", "tests/test_correct_layers.py", "--full",
-                *XDIST, env=KERAS3_JAX)
+                env=KERAS3_JAX)
 
 
 @nox.session(python=PYTHON, venv_params=VENV)

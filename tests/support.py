@@ -7,10 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from spec_tests.generation import LEGACY
 
 REPO = Path(__file__).resolve().parents[1]
 DENSE_SPEC = "tf_keras.layers:Dense" if LEGACY else "keras.layers:Dense"
+#: The mark of a test of the harness's own mechanics that Keras's generation does not change (a usage error, a path
+#: outside the checkout, xdist, the time limit): it runs on Keras 3 and is skipped on legacy Keras 2, whose nox
+#: session checks what the generation does change (the verdicts, the causes, the capabilities, isolation) and
+#: would pay a new TensorFlow process for each of these again (docs/testing.md).
+MECHANICS = pytest.mark.skipif(LEGACY, reason="the harness's mechanics, the same on both generations: run on Keras 3")
 
 
 def run_spec(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -22,7 +22,7 @@ from spec_tests.harness.bench.backends import cross_cells, cross_columns, load_c
 from spec_tests.harness.bench.plot import write_plot
 from spec_tests.harness.bench.track import compare_tables, comparison_lines, parse_threshold, regressions
 from spec_tests.harness.bench.plugin import run_kind
-from tests.support import run_spec, tail
+from tests.support import MECHANICS, run_spec, tail
 
 
 def record(mode, shape, contender, median, suite=SUITE, paired=None, backend=None):
@@ -342,6 +342,7 @@ def test_run_kind(options, kind):
     assert run_kind(FakeConfig(**options)) == kind
 
 
+@MECHANICS
 def test_default_run_deselects_every_benchmark():
     proc = run_spec("spec_tests/test_benchmarks.py", "--collect-only", "-q", timeout=300)
     n = sum(1 for _ in cases()) + 2  # and the two peak matmuls

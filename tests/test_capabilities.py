@@ -17,7 +17,7 @@ from spec_tests import generation
 from spec_tests.harness import capabilities, catalogue, selection
 from spec_tests.harness.render import render_markdown
 from spec_tests.harness.records import RunResult
-from tests.support import run_spec, tail
+from tests.support import MECHANICS, run_spec, tail
 from tests.tiers import FULL
 
 CAPABILITY_AREAS = ("sparse_inputs", "ragged_inputs", "quantization", "lora")
@@ -172,6 +172,7 @@ def test_a_claim_that_fails_is_a_failure(tmp_path):
 
 
 @FULL
+@MECHANICS
 def test_an_unknown_capability_is_one_usage_error(tmp_path):
     """``--capabilities`` with an unknown name is one usage error (exit 4) that lists the known names."""
     proc = run_spec(*_modules(["lora"]), "--capabilities", "sparse_inputs,telepathy", cwd=tmp_path)

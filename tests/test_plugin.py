@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from spec_tests.harness.selection import ImplSpecError, load_impl, made_class
-from tests.support import DENSE_SPEC, folder_with, run_spec, tail
+from tests.support import DENSE_SPEC, MECHANICS, folder_with, run_spec, tail
 
 OUTSIDE_LAYER = textwrap.dedent(
     """
@@ -98,6 +98,7 @@ def test_load_impl_refuses_bad_specs_with_one_clear_message(spec, words):
         assert word in message, message
 
 
+@MECHANICS
 def test_bad_impl_is_one_usage_error_not_a_traceback_per_test(tmp_path):
     """``pytest --impl missing:X`` exits with pytest's usage-error code and prints the problem once."""
     proc = run_spec("--impl", "no_such_module_xyz:Layer", cwd=tmp_path)
@@ -106,6 +107,7 @@ def test_bad_impl_is_one_usage_error_not_a_traceback_per_test(tmp_path):
     assert "Traceback" not in proc.output, tail(proc.output)
 
 
+@MECHANICS
 def test_outside_file_runs_from_any_directory(outside_dir, tmp_path):
     """``pytest --pyargs spec_tests --impl /elsewhere/my_layer.py:MyLayer`` works from an unrelated directory, and the header names the file."""
     proc = run_spec(

@@ -28,6 +28,7 @@ from spec_tests.harness import cli, hints, launcher
 from spec_tests.harness.catalogue import canonical_id, clause_rule
 from spec_tests.harness.text import own_hint
 from spec_tests.harness.xfail import XfailEntry, parse_xfail_file
+from tests.support import MECHANICS
 from tests.tiers import FULL
 
 pytest_plugins = ["pytester"]
@@ -538,6 +539,7 @@ def test_console_script_is_declared():
 
 
 @FULL  # two xdist workers, each importing TensorFlow
+@MECHANICS
 def test_check_runs_pytest_and_exits_with_its_status_under_xdist(pytester, broken, tmp_path, monkeypatch):
     """``layer-spec check`` runs the command it builds; here in-process (the workers are processes anyway)."""
     out = tmp_path / "report.json"

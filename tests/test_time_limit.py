@@ -7,19 +7,17 @@ import json
 
 import pytest
 
-from spec_tests.generation import LEGACY
 from spec_tests.harness import reporter
-from tests.support import run_spec, tail
+from tests.support import MECHANICS, run_spec, tail
 from tests.tiers import FULL
 
 pytest_plugins = ["pytester"]
 
 
 @FULL  # the build area against a layer that hangs, in a new process (about 30 s)
+@MECHANICS
 def test_a_layer_that_hangs_in_one_case_ends_in_a_verdict(tmp_path):
     """build() loops forever when units == 3: those clauses fail after the limit, every other clause runs."""
-    if LEGACY:
-        pytest.skip("the time limit is pytest-timeout's, the same on both generations; one is enough for the mechanism")
     report = tmp_path / "report.json"
     proc = run_spec("spec_tests.test_build", "--impl", "tests/hanging_layer.py:HangsOnThreeUnits",
                     "--clause-timeout", "2", "--spec-report", str(report), timeout=300)

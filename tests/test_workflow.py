@@ -11,6 +11,7 @@ example, and a failed clause's reproduction run with plain ``python``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -59,10 +60,10 @@ _SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT
              "LAYER_SPEC_IMPL", "LAYER_SPEC_PROFILE", "LAYER_SPEC_STRICT", "PYTHONPATH")
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """A virtual environment with this package installed from a freshly built wheel: ``run(*argv, cwd=...)``."""
-    root = tmp_path_factory.mktemp("wheel")
+def _build_and_install(root: Path) -> str:
+    """A wheel of this checkout, built and installed into a new venv under ``root`` whose dependencies (TensorFlow,
+    Keras, pytest...) come from this environment; its editable install does not. Returns the venv's site-packages."""
+    root.mkdir(parents=True)
     source = root / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "layers", "spec_tests"):
@@ -78,11 +79,26 @@ def installed(tmp_path_factory):
     python = venv / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    # The dependencies (TensorFlow, Keras, pytest...) come from this environment; its editable install does not.
     Path(purelib, "layer_spec_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
                               str(wheel)], capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout + install.stderr
+    return purelib
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A virtual environment with this package installed from a freshly built wheel: ``run(*argv, cwd=...)``.
+
+    Built once per session: under pytest-xdist the workers share it (in the session's common temporary folder, one
+    worker building while the others wait), rather than each worker that gets a test of this module building its
+    own wheel and venv."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker's base temporary folder is in
+    root = shared / "wheel"
+    venv = root / "venv"
+    python = venv / "bin" / "python"
 
     def run(*argv: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
         env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED}
@@ -92,9 +108,16 @@ def installed(tmp_path_factory):
         return proc
 
     run.python = str(python)
-    where = run(run.python, "-c", "import spec_tests, layers; print(spec_tests.__file__, layers.__file__)",
-                cwd=root)
-    assert str(REPO) not in where.stdout and purelib in where.stdout, where.output  # the wheel, not the checkout
+    with (shared / "wheel.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "ready").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            purelib = _build_and_install(root)
+            where = run(run.python, "-c", "import spec_tests, layers; print(spec_tests.__file__, layers.__file__)",
+                        cwd=root)
+            # the wheel's modules, not the checkout's
+            assert str(REPO) not in where.stdout and purelib in where.stdout, where.output
+            (root / "ready").touch()
     return run
 
 
